@@ -1,0 +1,705 @@
+//! The subcommands: argument definitions and what each one does.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use mnemo::{Error, Mnemo, Options, SessionFilter, WorkflowStep};
+use serde_json::json;
+
+use crate::output::{bytes, clip, parse_time, time};
+use crate::Cli;
+
+type CmdResult = Result<ExitCode, Error>;
+
+/// `mnemo import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Files or folders to import (folders are searched for .md, .traj, .jsonl, .json files).
+    pub paths: Vec<PathBuf>,
+    /// Also find the histories AI tools keep on this machine: Claude Code's project logs
+    /// under the home directory, and aider / SpecStory histories below each --root.
+    #[arg(long)]
+    pub discover: bool,
+    /// Folder to search with --discover (repeatable; default: the current directory).
+    #[arg(long = "root")]
+    pub roots: Vec<PathBuf>,
+    /// Exit with code 1 when any file failed to import.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Session filters shared by `list` and `search`.
+#[derive(Args, Debug, Default)]
+pub struct FilterArgs {
+    /// Only sessions from this tool (cursor, claude-code, aider, swe-agent, copilot, specstory).
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// Only sessions whose project contains this text.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Only sessions started on or after this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only sessions started before this date.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// At most this many results.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> Result<SessionFilter, Error> {
+        let t = |s: &Option<String>| {
+            s.as_deref()
+                .map(parse_time)
+                .transpose()
+                .map_err(Error::InvalidInput)
+        };
+        Ok(SessionFilter {
+            source_tool: self.tool.clone(),
+            project: self.project.clone(),
+            since: t(&self.since)?,
+            until: t(&self.until)?,
+            limit: Some(self.limit),
+        })
+    }
+}
+
+/// `mnemo sessions ...`.
+#[derive(Subcommand, Debug)]
+pub enum SessionsCmd {
+    /// List sessions, newest first.
+    List(FilterArgs),
+    /// Show one session's messages (id or unique id prefix).
+    Show {
+        /// Session id or unique prefix.
+        id: String,
+        /// Print whole messages instead of the first lines.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Keyword search over message text, best first.
+    Search {
+        /// Words to look for.
+        query: String,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Write a session's original bytes, byte-exact (to stdout or --output).
+    Export {
+        /// Session id or unique prefix.
+        id: String,
+        /// Export the whole file the session came from (for files holding many sessions).
+        #[arg(long)]
+        whole_file: bool,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `mnemo prompt ...`.
+#[derive(Subcommand, Debug)]
+pub enum PromptCmd {
+    /// Add a new version of a template (body from --body, --file, or stdin).
+    Add {
+        /// Template name.
+        name: String,
+        /// Template text; `{{var}}` marks a variable.
+        #[arg(long, conflicts_with = "file")]
+        body: Option<String>,
+        /// Read the template text from a file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Show a template (newest, or at a version number or label).
+    Show {
+        /// Template name.
+        name: String,
+        /// Version number or label (default: latest).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// List a template's versions and labels.
+    Versions {
+        /// Template name.
+        name: String,
+    },
+    /// List template names.
+    List,
+    /// Render a template with values (`--var key=value`, repeatable).
+    Render {
+        /// Template name.
+        name: String,
+        /// Version number or label (default: latest).
+        #[arg(long)]
+        at: Option<String>,
+        /// A variable value, `key=value`.
+        #[arg(long = "var", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+    },
+    /// Point a label (e.g. production) at a version.
+    Label {
+        /// Template name.
+        name: String,
+        /// Label.
+        label: String,
+        /// Version number.
+        version: u32,
+    },
+}
+
+/// `mnemo workflow ...`.
+#[derive(Subcommand, Debug)]
+pub enum WorkflowCmd {
+    /// Add a new version of a workflow from steps `name=prompt[@version|label]`, in order.
+    Add {
+        /// Workflow name.
+        name: String,
+        /// A step, `step-name=prompt-name[@version-or-label]` (repeatable, in order).
+        #[arg(long = "step", required = true)]
+        steps: Vec<String>,
+    },
+    /// Show a workflow (newest, or --version).
+    Show {
+        /// Workflow name.
+        name: String,
+        /// Version number.
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// Render every step of a workflow with values.
+    Render {
+        /// Workflow name.
+        name: String,
+        /// Version number.
+        #[arg(long)]
+        version: Option<u32>,
+        /// A variable value, `key=value`.
+        #[arg(long = "var", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+    },
+}
+
+/// `mnemo log ...`.
+#[derive(Subcommand, Debug)]
+pub enum LogCmd {
+    /// Print log entries from a sequence number; with --follow, keep printing new ones.
+    Tail {
+        /// First sequence number (default: the last 20 entries).
+        #[arg(long)]
+        from: Option<u64>,
+        /// Keep waiting for new entries.
+        #[arg(long)]
+        follow: bool,
+        /// Stop after this many entries.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected key=value, got {s:?}"))
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<(), Error> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> CmdResult {
+    let dir = cli.dir.clone().unwrap_or_else(crate::default_dir);
+    let store = Mnemo::open(&dir, Options::default())?;
+    let json = cli.json;
+    match cli.command {
+        crate::Command::Import(args) => import(&store, args, json),
+        crate::Command::Sessions(cmd) => sessions(&store, cmd, json),
+        crate::Command::Prompt(cmd) => prompt(&store, cmd, json),
+        crate::Command::Workflow(cmd) => workflow(&store, cmd, json),
+        crate::Command::Log(cmd) => log(&store, cmd, json),
+        crate::Command::Stats => stats(&store, json),
+    }
+}
+
+fn import(store: &Mnemo, args: ImportArgs, json: bool) -> CmdResult {
+    let mut paths = args.paths.clone();
+    if args.discover {
+        let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+        let roots = if args.roots.is_empty() {
+            vec![std::env::current_dir().map_err(|source| Error::Io {
+                path: PathBuf::from("."),
+                source,
+            })?]
+        } else {
+            args.roots.clone()
+        };
+        let found = mnemo::import::discover(&home, &roots);
+        if !json {
+            eprintln!("discovered {} history file(s)", found.len());
+        }
+        paths.extend(found);
+    }
+    if paths.is_empty() {
+        return Err(Error::InvalidInput(
+            "nothing to import: give files or folders, or --discover".into(),
+        ));
+    }
+    let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let summary = store.import_paths(&paths, |p| {
+        if let Some(b) = &bar {
+            b.set_length(p.total as u64);
+            b.set_position(p.done as u64);
+            b.set_message(p.path.display().to_string());
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let failed = summary.failures().count();
+    if json {
+        let files: Vec<_> = summary
+            .files
+            .iter()
+            .map(|f| match &f.outcome {
+                Ok(r) => {
+                    json!({"path": f.path, "ok": true, "format": r.format, "source_id": r.source_id,
+                                "imported": r.imported, "already_stored": r.already_stored})
+                }
+                Err(e) => {
+                    json!({"path": f.path, "ok": false, "code": e.code(), "error": e.to_string()})
+                }
+            })
+            .collect();
+        print_json(&json!({
+            "files": files,
+            "sessions_imported": summary.sessions_imported(),
+            "sessions_already_stored": summary.sessions_already_stored(),
+            "files_failed": failed,
+        }))?;
+    } else {
+        println!(
+            "imported {} session(s) from {} file(s); {} already stored; {} file(s) skipped",
+            summary.sessions_imported(),
+            summary.files.len() - failed,
+            summary.sessions_already_stored(),
+            failed
+        );
+        for (path, e) in summary.failures() {
+            println!("  skipped {}: {}", path.display(), skip_reason(e));
+        }
+    }
+    Ok(if args.strict && failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn skip_reason(e: &Error) -> String {
+    match e {
+        Error::UnknownFormat { .. } => "unknown format".to_string(),
+        Error::Import { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn sessions(store: &Mnemo, cmd: SessionsCmd, json: bool) -> CmdResult {
+    match cmd {
+        SessionsCmd::List(f) => {
+            let list = store.list_sessions(&f.filter()?)?;
+            if json {
+                print_json(&list)?;
+            } else {
+                for s in &list {
+                    println!(
+                        "{}  {}  {:<12} {:>4} msgs  {}",
+                        &s.id[..12],
+                        time(s.started_at),
+                        s.source_tool,
+                        s.message_count,
+                        clip(
+                            s.title
+                                .as_deref()
+                                .or(s.project.as_deref())
+                                .unwrap_or("(untitled)"),
+                            60
+                        )
+                    );
+                }
+            }
+        }
+        SessionsCmd::Show { id, full } => {
+            let s = store.session(&id)?;
+            if json {
+                print_json(&s)?;
+            } else {
+                let i = &s.info;
+                println!("session  {}", i.id);
+                println!("tool     {} ({})", i.source_tool, i.format);
+                println!("title    {}", i.title.as_deref().unwrap_or("-"));
+                println!("project  {}", i.project.as_deref().unwrap_or("-"));
+                println!("time     {} .. {}", time(i.started_at), time(i.ended_at));
+                if !i.files_touched.is_empty() {
+                    println!("files    {}", i.files_touched.join(", "));
+                }
+                for (n, m) in s.messages.iter().enumerate() {
+                    println!(
+                        "\n[{n}] {}{}",
+                        m.role.as_str(),
+                        m.timestamp
+                            .map(|t| format!(" {}", time(Some(t))))
+                            .unwrap_or_default()
+                    );
+                    if full {
+                        println!("{}", m.text);
+                    } else {
+                        println!("{}", clip(&m.text, 300));
+                    }
+                    for c in &m.tool_calls {
+                        println!("  -> {}({})", c.name, clip(&c.input, 120));
+                    }
+                }
+            }
+        }
+        SessionsCmd::Search { query, filter } => {
+            let hits = store.search(&query, &filter.filter()?, filter.limit)?;
+            if json {
+                print_json(&hits)?;
+            } else if hits.is_empty() {
+                println!("no matches");
+            } else {
+                for h in &hits {
+                    println!(
+                        "{:6.2}  {}  {:<12} {}",
+                        h.score,
+                        &h.session.id[..12],
+                        h.session.source_tool,
+                        clip(h.session.title.as_deref().unwrap_or("(untitled)"), 60)
+                    );
+                    for m in &h.messages {
+                        println!(
+                            "        [{}] {}: {}",
+                            m.index,
+                            m.role.as_str(),
+                            clip(&m.snippet, 110)
+                        );
+                    }
+                }
+            }
+        }
+        SessionsCmd::Export {
+            id,
+            whole_file,
+            output,
+        } => {
+            let bytes = if whole_file {
+                store.export_source(&store.session_source(&id)?)?
+            } else {
+                store.export_session(&id)?
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &bytes).map_err(|source| Error::Io { path, source })?
+                }
+                None => std::io::stdout()
+                    .write_all(&bytes)
+                    .map_err(|source| Error::Io {
+                        path: "<stdout>".into(),
+                        source,
+                    })?,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prompt(store: &Mnemo, cmd: PromptCmd, json: bool) -> CmdResult {
+    match cmd {
+        PromptCmd::Add { name, body, file } => {
+            let body = match (body, file) {
+                (Some(b), _) => b,
+                (None, Some(path)) => {
+                    std::fs::read_to_string(&path).map_err(|source| Error::Io { path, source })?
+                }
+                (None, None) => {
+                    let mut s = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut s)
+                        .map_err(|source| Error::Io {
+                            path: "<stdin>".into(),
+                            source,
+                        })?;
+                    s
+                }
+            };
+            let t = store.add_prompt(&name, &body)?;
+            if json {
+                print_json(&t)?;
+            } else {
+                println!(
+                    "{} version {} (variables: {})",
+                    t.name,
+                    t.version,
+                    t.variables.join(", ")
+                );
+            }
+        }
+        PromptCmd::Show { name, at } => {
+            let t = store.prompt(&name, at.as_deref())?;
+            if json {
+                print_json(&t)?;
+            } else {
+                println!(
+                    "{} version {} ({})",
+                    t.name,
+                    t.version,
+                    time(Some(t.created_at))
+                );
+                println!("{}", t.body);
+            }
+        }
+        PromptCmd::Versions { name } => {
+            let versions = store.prompt_versions(&name)?;
+            if versions.is_empty() {
+                return Err(Error::NotFound {
+                    kind: "prompt",
+                    key: name,
+                });
+            }
+            let labels = store.prompt_labels(&name)?;
+            if json {
+                print_json(&json!({"versions": versions, "labels": labels}))?;
+            } else {
+                for v in &versions {
+                    let l: Vec<&str> = labels
+                        .iter()
+                        .filter(|(_, n)| **n == v.version)
+                        .map(|(l, _)| l.as_str())
+                        .collect();
+                    println!(
+                        "v{:<4} {}  [{}]  {}",
+                        v.version,
+                        time(Some(v.created_at)),
+                        l.join(", "),
+                        clip(&v.body, 60)
+                    );
+                }
+            }
+        }
+        PromptCmd::List => {
+            let names = store.prompt_names()?;
+            if json {
+                print_json(&names)?;
+            } else {
+                for n in names {
+                    println!("{n}");
+                }
+            }
+        }
+        PromptCmd::Render { name, at, vars } => {
+            let values: BTreeMap<String, String> = vars.into_iter().collect();
+            let text = store.render_prompt(&name, at.as_deref(), &values)?;
+            if json {
+                print_json(&json!({"text": text}))?;
+            } else {
+                println!("{text}");
+            }
+        }
+        PromptCmd::Label {
+            name,
+            label,
+            version,
+        } => {
+            store.label_prompt(&name, &label, version)?;
+            if json {
+                print_json(&json!({"name": name, "label": label, "version": version}))?;
+            } else {
+                println!("{name}@{label} -> version {version}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_step(s: &str) -> Result<WorkflowStep, Error> {
+    let (name, target) = s
+        .split_once('=')
+        .ok_or_else(|| Error::InvalidInput(format!("step must be name=prompt[@ref]: {s:?}")))?;
+    let (prompt, prompt_ref) = match target.split_once('@') {
+        Some((p, r)) => (p, Some(r.to_string())),
+        None => (target, None),
+    };
+    Ok(WorkflowStep {
+        name: name.to_string(),
+        prompt: prompt.to_string(),
+        prompt_ref,
+        values: BTreeMap::new(),
+    })
+}
+
+fn workflow(store: &Mnemo, cmd: WorkflowCmd, json: bool) -> CmdResult {
+    match cmd {
+        WorkflowCmd::Add { name, steps } => {
+            let steps = steps
+                .iter()
+                .map(|s| parse_step(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let w = store.add_workflow(&name, steps)?;
+            if json {
+                print_json(&w)?;
+            } else {
+                println!("{} version {} ({} steps)", w.name, w.version, w.steps.len());
+            }
+        }
+        WorkflowCmd::Show { name, version } => {
+            let w = store.workflow(&name, version)?;
+            if json {
+                print_json(&w)?;
+            } else {
+                println!(
+                    "{} version {} ({})",
+                    w.name,
+                    w.version,
+                    time(Some(w.created_at))
+                );
+                for (i, s) in w.steps.iter().enumerate() {
+                    println!(
+                        "  {}. {} -> {}@{}",
+                        i + 1,
+                        s.name,
+                        s.prompt,
+                        s.prompt_ref.as_deref().unwrap_or("latest")
+                    );
+                }
+            }
+        }
+        WorkflowCmd::Render {
+            name,
+            version,
+            vars,
+        } => {
+            let values: BTreeMap<String, String> = vars.into_iter().collect();
+            let steps = store.render_workflow(&name, version, &values)?;
+            if json {
+                print_json(&steps)?;
+            } else {
+                for s in steps {
+                    println!(
+                        "## {} ({} v{})\n{}\n",
+                        s.step, s.prompt, s.prompt_version, s.text
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_entry(e: &mnemo::LogEntry, json: bool) {
+    if json {
+        let line = json!({"seq": e.seq, "stream": e.stream, "version": e.version, "kind": e.kind,
+                          "timestamp": e.timestamp, "payload_bytes": e.payload.len()});
+        println!("{line}");
+    } else {
+        println!(
+            "{:>8}  {}  {:<18} {} v{}  ({})",
+            e.seq,
+            time(Some(e.timestamp)),
+            e.kind,
+            e.stream,
+            e.version,
+            bytes(e.payload.len() as u64)
+        );
+    }
+}
+
+fn log(store: &Mnemo, cmd: LogCmd, json: bool) -> CmdResult {
+    let LogCmd::Tail {
+        from,
+        follow,
+        limit,
+    } = cmd;
+    let from = from.unwrap_or_else(|| store.last_seq().saturating_sub(19).max(1));
+    let mut printed = 0usize;
+    let done = |n: usize| limit.is_some_and(|l| n >= l);
+    let mut sub = store.subscribe(from);
+    loop {
+        if done(printed) {
+            break;
+        }
+        let wait = if follow {
+            Duration::from_secs(3600)
+        } else {
+            Duration::ZERO
+        };
+        match sub.next_timeout(wait)? {
+            Some(e) => {
+                print_entry(&e, json);
+                printed += 1;
+            }
+            None if follow => continue,
+            None => break,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stats(store: &Mnemo, json: bool) -> CmdResult {
+    let s = store.stats()?;
+    if json {
+        print_json(&json!({
+            "sessions": s.counters.sessions,
+            "messages": s.counters.messages,
+            "sources": s.counters.sources,
+            "raw_bytes": s.counters.raw_bytes,
+            "stored_content_bytes": s.stored_content_bytes,
+            "compression_ratio": s.compression_ratio(),
+            "dedup_bytes": s.counters.dedup_bytes,
+            "dictionaries": s.dictionaries,
+            "prompt_versions": s.counters.prompt_versions,
+            "workflow_versions": s.counters.workflow_versions,
+            "last_seq": s.last_seq,
+            "disk_bytes": s.disk_bytes(),
+            "column_families": s.column_families,
+        }))?;
+    } else {
+        let c = &s.counters;
+        println!("sessions        {}", c.sessions);
+        println!("messages        {}", c.messages);
+        println!("source files    {}", c.sources);
+        println!("raw bytes       {}", bytes(c.raw_bytes));
+        println!(
+            "stored content  {} (chunks {} + log {})",
+            bytes(s.stored_content_bytes),
+            bytes(c.chunk_stored_bytes),
+            bytes(c.log_stored_bytes)
+        );
+        println!("ratio           {:.2}x", s.compression_ratio());
+        println!("deduplicated    {}", bytes(c.dedup_bytes));
+        println!("dictionaries    {}", s.dictionaries);
+        println!("prompts         {} version(s)", c.prompt_versions);
+        println!("workflows       {} version(s)", c.workflow_versions);
+        println!("log             {} entries", s.last_seq);
+        println!("on disk         {}", bytes(s.disk_bytes()));
+        for cf in &s.column_families {
+            println!("  {:<10} {}", cf.name, bytes(cf.bytes));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,436 @@
+//! The value codec: the one path by which every value reaches disk.
+//!
+//! `encode` compresses (zstd, with the newest trained dictionary of the value's
+//! [`ContentKind`] when there is one) and then seals (a [`Seal`] step that encryption at rest
+//! plugs into; the default is plaintext). `decode` reverses both and checks the frame.
+//!
+//! Frame layout (all integers little-endian):
+//! ```text
+//! [0]     frame version (1)
+//! [1]     compression: 0 none, 1 zstd, 2 zstd with dictionary
+//! [2]     seal id: 0 plaintext (others reserved for encryption at rest)
+//! [3..7]  dictionary id (u32, 0 when none)
+//! [7..11] uncompressed length (u32)
+//! [11..]  payload
+//! ```
+//! This module owns the frame format and the in-memory dictionary registry; persisting
+//! dictionaries is the store's job.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::error::{Error, Result};
+
+/// Frame version written by this build.
+pub const FRAME_VERSION: u8 = 1;
+/// Size of the frame header in bytes.
+pub const HEADER_LEN: usize = 11;
+/// Largest value the codec accepts (uncompressed): 256 MiB.
+pub const MAX_VALUE_LEN: usize = 256 << 20;
+/// Values shorter than this are stored uncompressed.
+const MIN_COMPRESS_LEN: usize = 64;
+
+const COMPRESSION_NONE: u8 = 0;
+const COMPRESSION_ZSTD: u8 = 1;
+const COMPRESSION_ZSTD_DICT: u8 = 2;
+
+/// What kind of content a value is; each kind gets its own trained dictionary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum ContentKind {
+    /// Raw transcript bytes (chunks of imported files).
+    Transcript = 1,
+    /// Structured records (session metadata and message index, log entries).
+    Record = 2,
+    /// Prompt template and workflow bodies.
+    Prompt = 3,
+    /// Anything else.
+    Other = 4,
+}
+
+impl ContentKind {
+    /// Every kind.
+    pub const ALL: [ContentKind; 4] = [
+        ContentKind::Transcript,
+        ContentKind::Record,
+        ContentKind::Prompt,
+        ContentKind::Other,
+    ];
+
+    /// The kind for a stored byte, if valid.
+    pub fn from_u8(b: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| *k as u8 == b)
+    }
+}
+
+/// The sealing step after compression. Encryption at rest implements it; the default
+/// [`Plaintext`] passes bytes through.
+pub trait Seal: Send + Sync {
+    /// Id written in the frame header; 0 is reserved for plaintext.
+    fn id(&self) -> u8;
+    /// Seal `plain` (already compressed). `header` is the frame header, to authenticate.
+    fn seal(&self, header: &[u8], plain: Vec<u8>) -> Result<Vec<u8>>;
+    /// Reverse [`Seal::seal`].
+    fn open(&self, header: &[u8], sealed: &[u8]) -> Result<Vec<u8>>;
+}
+
+/// The identity seal: values are stored compressed but not encrypted.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Plaintext;
+
+impl Seal for Plaintext {
+    fn id(&self) -> u8 {
+        0
+    }
+    fn seal(&self, _header: &[u8], plain: Vec<u8>) -> Result<Vec<u8>> {
+        Ok(plain)
+    }
+    fn open(&self, _header: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        Ok(sealed.to_vec())
+    }
+}
+
+/// A trained zstd dictionary, prepared for both directions.
+pub struct Dictionary {
+    /// Registry id (never 0).
+    pub id: u32,
+    /// The content kind it was trained on.
+    pub kind: ContentKind,
+    /// The raw dictionary bytes, as persisted.
+    pub bytes: Vec<u8>,
+    encoder: zstd::dict::EncoderDictionary<'static>,
+    decoder: zstd::dict::DecoderDictionary<'static>,
+}
+
+impl std::fmt::Debug for Dictionary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dictionary")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl Dictionary {
+    /// Prepare a dictionary from its bytes for compression at `level`.
+    pub fn new(id: u32, kind: ContentKind, bytes: Vec<u8>, level: i32) -> Self {
+        let encoder = zstd::dict::EncoderDictionary::copy(&bytes, level);
+        let decoder = zstd::dict::DecoderDictionary::copy(&bytes);
+        Dictionary {
+            id,
+            kind,
+            bytes,
+            encoder,
+            decoder,
+        }
+    }
+
+    /// Train a dictionary of at most `max_size` bytes from samples. Fails when the samples
+    /// are too few or too uniform for zstd to learn from.
+    pub fn train(samples: &[Vec<u8>], max_size: usize) -> Result<Vec<u8>> {
+        zstd::dict::from_samples(samples, max_size)
+            .map_err(|e| Error::InvalidInput(format!("dictionary training failed: {e}")))
+    }
+}
+
+/// Compresses and seals values; holds the dictionaries in memory.
+pub struct Codec {
+    level: i32,
+    seal: Arc<dyn Seal>,
+    dictionaries: RwLock<HashMap<u32, Arc<Dictionary>>>,
+    newest: RwLock<HashMap<ContentKind, Arc<Dictionary>>>,
+}
+
+impl std::fmt::Debug for Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Codec").field("level", &self.level).finish()
+    }
+}
+
+impl Codec {
+    /// A codec compressing at zstd `level`, sealing with `seal`.
+    pub fn new(level: i32, seal: Arc<dyn Seal>) -> Self {
+        Codec {
+            level,
+            seal,
+            dictionaries: RwLock::new(HashMap::new()),
+            newest: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The zstd level used.
+    pub fn level(&self) -> i32 {
+        self.level
+    }
+
+    /// Register a dictionary; it becomes the newest of its kind if its id is the highest.
+    pub fn add_dictionary(&self, dict: Dictionary) {
+        let dict = Arc::new(dict);
+        let mut newest = self.newest.write().unwrap_or_else(|e| e.into_inner());
+        let replace = newest.get(&dict.kind).is_none_or(|d| d.id < dict.id);
+        if replace {
+            newest.insert(dict.kind, dict.clone());
+        }
+        self.dictionaries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dict.id, dict);
+    }
+
+    /// The newest dictionary id of a kind, if any.
+    pub fn newest_dictionary(&self, kind: ContentKind) -> Option<u32> {
+        self.newest
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&kind)
+            .map(|d| d.id)
+    }
+
+    /// Highest dictionary id registered (0 when none).
+    pub fn max_dictionary_id(&self) -> u32 {
+        self.dictionaries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .copied()
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Encode a value of `kind` into a frame.
+    pub fn encode(&self, kind: ContentKind, raw: &[u8]) -> Result<Vec<u8>> {
+        if raw.len() > MAX_VALUE_LEN {
+            return Err(Error::TooLarge {
+                what: "value",
+                size: raw.len() as u64,
+                limit: MAX_VALUE_LEN as u64,
+            });
+        }
+        let dict = if raw.len() >= MIN_COMPRESS_LEN {
+            self.newest
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&kind)
+                .cloned()
+        } else {
+            None
+        };
+        let (compression, dict_id, body) = if raw.len() < MIN_COMPRESS_LEN {
+            (COMPRESSION_NONE, 0, raw.to_vec())
+        } else if let Some(dict) = dict {
+            let mut c = zstd::bulk::Compressor::with_prepared_dictionary(&dict.encoder)
+                .map_err(|e| Error::Storage(format!("zstd: {e}")))?;
+            let out = c
+                .compress(raw)
+                .map_err(|e| Error::Storage(format!("zstd: {e}")))?;
+            (COMPRESSION_ZSTD_DICT, dict.id, out)
+        } else {
+            let out = zstd::bulk::compress(raw, self.level)
+                .map_err(|e| Error::Storage(format!("zstd: {e}")))?;
+            (COMPRESSION_ZSTD, 0, out)
+        };
+        // Keep the smaller of compressed and raw.
+        let (compression, dict_id, body) = if body.len() >= raw.len() {
+            (COMPRESSION_NONE, 0, raw.to_vec())
+        } else {
+            (compression, dict_id, body)
+        };
+        let header = header(compression, self.seal.id(), dict_id, raw.len() as u32);
+        let sealed = self.seal.seal(&header, body)?;
+        let mut frame = Vec::with_capacity(HEADER_LEN + sealed.len());
+        frame.extend_from_slice(&header);
+        frame.extend_from_slice(&sealed);
+        Ok(frame)
+    }
+
+    /// Decode a frame written by [`Codec::encode`].
+    pub fn decode(&self, frame: &[u8]) -> Result<Vec<u8>> {
+        let dicts = self.dictionaries.read().unwrap_or_else(|e| e.into_inner());
+        decode_frame(frame, self.seal.as_ref(), |id| {
+            dicts.get(&id).map(|d| &d.decoder)
+        })
+    }
+}
+
+fn header(compression: u8, seal: u8, dict_id: u32, raw_len: u32) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[0] = FRAME_VERSION;
+    h[1] = compression;
+    h[2] = seal;
+    h[3..7].copy_from_slice(&dict_id.to_le_bytes());
+    h[7..11].copy_from_slice(&raw_len.to_le_bytes());
+    h
+}
+
+/// Parsed frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Compression method byte.
+    pub compression: u8,
+    /// Seal id.
+    pub seal: u8,
+    /// Dictionary id (0 = none).
+    pub dict_id: u32,
+    /// Uncompressed length.
+    pub raw_len: u32,
+}
+
+/// Parse and validate a frame header.
+pub fn parse_header(frame: &[u8]) -> Result<FrameHeader> {
+    let h = frame
+        .get(..HEADER_LEN)
+        .ok_or_else(|| Error::corrupted("value", "frame shorter than its header"))?;
+    if h[0] != FRAME_VERSION {
+        return Err(Error::corrupted(
+            "value",
+            format!("unknown frame version {}", h[0]),
+        ));
+    }
+    let compression = h[1];
+    if compression > COMPRESSION_ZSTD_DICT {
+        return Err(Error::corrupted(
+            "value",
+            format!("unknown compression {compression}"),
+        ));
+    }
+    let dict_id = u32::from_le_bytes([h[3], h[4], h[5], h[6]]);
+    let raw_len = u32::from_le_bytes([h[7], h[8], h[9], h[10]]);
+    if raw_len as usize > MAX_VALUE_LEN {
+        return Err(Error::corrupted("value", "declared length over the limit"));
+    }
+    if (compression == COMPRESSION_ZSTD_DICT) != (dict_id != 0) {
+        return Err(Error::corrupted("value", "dictionary id inconsistent"));
+    }
+    Ok(FrameHeader {
+        compression,
+        seal: h[2],
+        dict_id,
+        raw_len,
+    })
+}
+
+/// Decode a frame with an explicit seal and dictionary lookup. Pure: used by [`Codec`] and
+/// by the fuzz target. Never panics; any damage is [`Error::Corrupted`].
+pub fn decode_frame<'d>(
+    frame: &[u8],
+    seal: &dyn Seal,
+    dictionary: impl Fn(u32) -> Option<&'d zstd::dict::DecoderDictionary<'static>>,
+) -> Result<Vec<u8>> {
+    let h = parse_header(frame)?;
+    if h.seal != seal.id() {
+        return Err(Error::corrupted(
+            "value",
+            format!("sealed with id {}, store opened with {}", h.seal, seal.id()),
+        ));
+    }
+    let body = seal.open(&frame[..HEADER_LEN], &frame[HEADER_LEN..])?;
+    let raw_len = h.raw_len as usize;
+    if h.compression != COMPRESSION_NONE {
+        // Check the zstd frame's own content size before allocating for it.
+        match zstd::zstd_safe::get_frame_content_size(&body) {
+            Ok(Some(n)) if n == u64::from(h.raw_len) => {}
+            _ => {
+                return Err(Error::corrupted(
+                    "value",
+                    "zstd frame size differs from header",
+                ))
+            }
+        }
+    }
+    let out = match h.compression {
+        COMPRESSION_NONE => body,
+        COMPRESSION_ZSTD => zstd::bulk::decompress(&body, raw_len)
+            .map_err(|e| Error::corrupted("value", format!("zstd: {e}")))?,
+        _ => {
+            let dict = dictionary(h.dict_id).ok_or_else(|| {
+                Error::corrupted("value", format!("unknown dictionary {}", h.dict_id))
+            })?;
+            let mut d = zstd::bulk::Decompressor::with_prepared_dictionary(dict)
+                .map_err(|e| Error::corrupted("value", format!("zstd: {e}")))?;
+            d.decompress(&body, raw_len)
+                .map_err(|e| Error::corrupted("value", format!("zstd: {e}")))?
+        }
+    };
+    if out.len() != raw_len {
+        return Err(Error::corrupted(
+            "value",
+            format!("length {} differs from header {}", out.len(), raw_len),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn codec() -> Codec {
+        Codec::new(3, Arc::new(Plaintext))
+    }
+
+    #[test]
+    fn small_values_are_stored_raw() {
+        let c = codec();
+        let f = c.encode(ContentKind::Other, b"hi").unwrap();
+        assert_eq!(parse_header(&f).unwrap().compression, COMPRESSION_NONE);
+        assert_eq!(c.decode(&f).unwrap(), b"hi");
+    }
+
+    #[test]
+    fn dictionary_values_stay_readable_after_newer_dictionary() {
+        let c = codec();
+        let samples: Vec<Vec<u8>> = (0..400)
+            .map(|i| format!("user: please fix the failing test number {i} in src/lib.rs and run cargo test again; assistant: done {}", i * 7).into_bytes())
+            .collect();
+        let d1 = Dictionary::train(&samples, 4096).unwrap();
+        c.add_dictionary(Dictionary::new(1, ContentKind::Transcript, d1, 3));
+        let value = b"user: please fix the failing test number 1234 in src/lib.rs and run cargo test again; assistant: done 99".to_vec();
+        let f1 = c.encode(ContentKind::Transcript, &value).unwrap();
+        assert_eq!(parse_header(&f1).unwrap().dict_id, 1);
+        let d2 = Dictionary::train(&samples[100..], 4096).unwrap();
+        c.add_dictionary(Dictionary::new(2, ContentKind::Transcript, d2, 3));
+        let f2 = c.encode(ContentKind::Transcript, &value).unwrap();
+        assert_eq!(parse_header(&f2).unwrap().dict_id, 2);
+        assert_eq!(c.decode(&f1).unwrap(), value);
+        assert_eq!(c.decode(&f2).unwrap(), value);
+    }
+
+    #[test]
+    fn unknown_dictionary_is_a_typed_error() {
+        let c = codec();
+        let mut f = header(COMPRESSION_ZSTD_DICT, 0, 9, 3).to_vec();
+        f.extend_from_slice(b"xyz");
+        assert!(matches!(c.decode(&f), Err(Error::Corrupted { .. })));
+    }
+
+    #[test]
+    fn truncated_and_garbage_frames_are_errors() {
+        let c = codec();
+        let f = c.encode(ContentKind::Other, &[7u8; 1000]).unwrap();
+        for cut in 0..f.len() {
+            assert!(c.decode(&f[..cut]).is_err(), "cut at {cut}");
+        }
+        assert!(c
+            .decode(&[1, 1, 0, 0, 0, 0, 0, 255, 255, 255, 255])
+            .is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(data in proptest::collection::vec(any::<u8>(), 0..5000), kind in 1u8..=4) {
+            let c = codec();
+            let kind = ContentKind::from_u8(kind).unwrap();
+            let f = c.encode(kind, &data).unwrap();
+            prop_assert_eq!(c.decode(&f).unwrap(), data);
+        }
+
+        #[test]
+        fn round_trip_text(s in ".{0,3000}") {
+            let c = codec();
+            let f = c.encode(ContentKind::Transcript, s.as_bytes()).unwrap();
+            prop_assert_eq!(c.decode(&f).unwrap(), s.as_bytes());
+        }
+    }
+}

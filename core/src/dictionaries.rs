@@ -1,0 +1,122 @@
+//! Trained zstd dictionaries: sampling values as they are written, training once enough of
+//! a kind has accumulated, and persisting dictionaries so old values stay readable.
+//!
+//! Dictionaries live in the `meta` column family under `dict/<id>` (id u32 big-endian),
+//! value = kind byte followed by the dictionary bytes. Ids only grow; a value's frame names
+//! the id it was compressed with, so a newer dictionary never breaks an older value.
+
+use std::collections::HashMap;
+
+use rocksdb::DB;
+
+use crate::codec::{Codec, ContentKind, Dictionary};
+use crate::engine::{Engine, CF_META};
+use crate::error::{Error, Result};
+
+const DICT_PREFIX: &[u8] = b"dict/";
+/// Largest sample kept per value.
+const MAX_SAMPLE_LEN: usize = 16 << 10;
+/// Largest dictionary trained.
+const MAX_DICT_LEN: usize = 64 << 10;
+
+fn dict_key(id: u32) -> Vec<u8> {
+    let mut k = DICT_PREFIX.to_vec();
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// Load every persisted dictionary into the codec.
+pub(crate) fn load(db: &DB, codec: &Codec, level: i32) -> Result<()> {
+    let cf = db
+        .cf_handle(CF_META)
+        .ok_or_else(|| Error::corrupted("store", "meta column family missing"))?;
+    for item in db.prefix_iterator_cf(cf, DICT_PREFIX) {
+        let (k, v) = item?;
+        if !k.starts_with(DICT_PREFIX) {
+            break;
+        }
+        let id_bytes: [u8; 4] = k[DICT_PREFIX.len()..]
+            .try_into()
+            .map_err(|_| Error::corrupted("dictionary key", "bad length"))?;
+        let id = u32::from_be_bytes(id_bytes);
+        let (&kind, bytes) = v
+            .split_first()
+            .ok_or_else(|| Error::corrupted("dictionary", "empty"))?;
+        let kind = ContentKind::from_u8(kind)
+            .ok_or_else(|| Error::corrupted("dictionary", format!("unknown kind {kind}")))?;
+        codec.add_dictionary(Dictionary::new(id, kind, bytes.to_vec(), level));
+    }
+    Ok(())
+}
+
+/// Collects samples per content kind until a first dictionary can be trained.
+#[derive(Debug, Default)]
+pub(crate) struct Sampler {
+    threshold: usize,
+    pending: HashMap<ContentKind, (Vec<Vec<u8>>, usize)>,
+}
+
+impl Sampler {
+    pub fn new(threshold: usize) -> Self {
+        Sampler {
+            threshold,
+            pending: HashMap::new(),
+        }
+    }
+
+    /// Record a sample; returns the samples to train on once the kind has enough.
+    fn offer(&mut self, kind: ContentKind, value: &[u8]) -> Option<Vec<Vec<u8>>> {
+        if self.threshold == 0 || value.len() < 32 {
+            return None;
+        }
+        let (samples, total) = self.pending.entry(kind).or_default();
+        let sample = &value[..value.len().min(MAX_SAMPLE_LEN)];
+        *total += sample.len();
+        samples.push(sample.to_vec());
+        if *total >= self.threshold {
+            let (samples, _) = self.pending.remove(&kind).unwrap_or_default();
+            Some(samples)
+        } else {
+            None
+        }
+    }
+}
+
+impl Engine {
+    /// Encode a value, feeding the dictionary sampler first; trains and persists a
+    /// dictionary for `kind` the first time enough samples exist.
+    pub(crate) fn encode_sampled(&self, kind: ContentKind, raw: &[u8]) -> Result<Vec<u8>> {
+        if self.codec.newest_dictionary(kind).is_none() {
+            let ready = self
+                .sampler
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .offer(kind, raw);
+            if let Some(samples) = ready {
+                // A failed training (too little variety) is not an error: values are still
+                // compressed without a dictionary.
+                let _ = self.install_dictionary(kind, &samples);
+            }
+        }
+        self.codec.encode(kind, raw)
+    }
+
+    /// Train a dictionary on `samples`, persist it, and make it the newest of `kind`.
+    /// Returns its id.
+    pub(crate) fn install_dictionary(&self, kind: ContentKind, samples: &[Vec<u8>]) -> Result<u32> {
+        let total: usize = samples.iter().map(Vec::len).sum();
+        let size = (total / 16).clamp(1 << 10, MAX_DICT_LEN);
+        let bytes = Dictionary::train(samples, size)?;
+        let _guard = self.dict_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let id = self.codec.max_dictionary_id() + 1;
+        let mut value = vec![kind as u8];
+        value.extend_from_slice(&bytes);
+        let g = self.db()?;
+        let mut w = rocksdb::WriteOptions::default();
+        w.set_sync(true);
+        g.db().put_cf_opt(g.cf(CF_META), dict_key(id), value, &w)?;
+        self.codec
+            .add_dictionary(Dictionary::new(id, kind, bytes, self.codec.level()));
+        Ok(id)
+    }
+}

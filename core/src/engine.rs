@@ -1,0 +1,283 @@
+//! The engine handle: opening a store directory, its column families, the single writer and
+//! the change-feed notifier.
+//!
+//! This module owns the RocksDB instance and the write path's serialisation. Every mutation
+//! goes through [`Engine::commit`], which appends events to the log and writes their
+//! projections in one atomic `WriteBatch` (see `log`).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, WriteOptions, DB};
+
+use crate::codec::{Codec, Plaintext, Seal};
+use crate::dictionaries::Sampler;
+use crate::error::{Error, Result};
+
+/// Column family: the ordered log, key = sequence number (u64 BE).
+pub(crate) const CF_LOG: &str = "log";
+/// Column family: stream name → current version.
+pub(crate) const CF_STREAMS: &str = "streams";
+/// Column family: session id → session summary (projection).
+pub(crate) const CF_SESSIONS: &str = "sessions";
+/// Column family: source file hash → the sessions it holds (projection).
+pub(crate) const CF_SOURCES: &str = "sources";
+/// Column family: content hash → compressed chunk (content-addressed, deduplicated).
+pub(crate) const CF_BLOBS: &str = "blobs";
+/// Column family: search postings (projection).
+pub(crate) const CF_INDEX: &str = "index";
+/// Column family: prompt templates and workflows (projection).
+pub(crate) const CF_PROMPTS: &str = "prompts";
+/// Column family: dictionaries, counters and other engine metadata.
+pub(crate) const CF_META: &str = "meta";
+
+pub(crate) const ALL_CFS: [&str; 8] = [
+    CF_LOG,
+    CF_STREAMS,
+    CF_SESSIONS,
+    CF_SOURCES,
+    CF_BLOBS,
+    CF_INDEX,
+    CF_PROMPTS,
+    CF_META,
+];
+
+/// Column families whose values Mnemo already compresses; RocksDB must not compress again.
+const SELF_COMPRESSED: [&str; 2] = [CF_LOG, CF_BLOBS];
+
+/// How a store is opened.
+#[derive(Clone)]
+pub struct Options {
+    /// Create the directory and store when missing (default `true`).
+    pub create_if_missing: bool,
+    /// fsync the write-ahead log on every commit (default `true`). With `false` a crash of
+    /// the machine (not of the process) can lose the last commits; a process crash loses
+    /// nothing either way because RocksDB's WAL is written before a commit returns.
+    pub sync_writes: bool,
+    /// zstd level for values (default 3).
+    pub compression_level: i32,
+    /// The sealing step for values (default plaintext; encryption at rest plugs in here).
+    pub seal: Arc<dyn Seal>,
+    /// Train per-kind dictionaries once this many sample bytes of a kind have accumulated
+    /// (default 1 MiB; 0 disables automatic training).
+    pub dictionary_training_bytes: usize,
+    /// RocksDB block cache size in bytes (default 64 MiB).
+    pub block_cache_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            create_if_missing: true,
+            sync_writes: true,
+            compression_level: 3,
+            seal: Arc::new(Plaintext),
+            dictionary_training_bytes: 1 << 20,
+            block_cache_bytes: 64 << 20,
+        }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("create_if_missing", &self.create_if_missing)
+            .field("sync_writes", &self.sync_writes)
+            .field("compression_level", &self.compression_level)
+            .field("seal_id", &self.seal.id())
+            .field("dictionary_training_bytes", &self.dictionary_training_bytes)
+            .field("block_cache_bytes", &self.block_cache_bytes)
+            .finish()
+    }
+}
+
+/// State only the writer touches, behind one mutex.
+pub(crate) struct WriterState {
+    /// Next log sequence number to assign.
+    pub next_seq: u64,
+    /// Running totals, persisted with every commit that changes them.
+    pub stats: crate::stats::Counters,
+}
+
+/// Wakes change-feed readers when the log grows.
+pub(crate) struct Feed {
+    /// Highest committed sequence number (0 = empty log).
+    pub last_seq: AtomicU64,
+    lock: Mutex<()>,
+    cond: Condvar,
+    #[cfg(feature = "tokio")]
+    pub watch: tokio::sync::watch::Sender<u64>,
+}
+
+impl Feed {
+    fn new(last: u64) -> Self {
+        Feed {
+            last_seq: AtomicU64::new(last),
+            lock: Mutex::new(()),
+            cond: Condvar::new(),
+            #[cfg(feature = "tokio")]
+            watch: tokio::sync::watch::Sender::new(last),
+        }
+    }
+
+    pub(crate) fn publish(&self, last: u64) {
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.last_seq.store(last, Ordering::SeqCst);
+        self.cond.notify_all();
+        #[cfg(feature = "tokio")]
+        self.watch.send_replace(last);
+    }
+
+    /// Block until the log's last sequence exceeds `after`, `closed` is set, or the timeout
+    /// passes. Returns the last sequence seen.
+    pub(crate) fn wait(&self, after: u64, timeout: Duration, closed: &AtomicBool) -> u64 {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let last = self.last_seq.load(Ordering::SeqCst);
+            if last > after || closed.load(Ordering::SeqCst) {
+                return last;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return last;
+            }
+            g = self
+                .cond
+                .wait_timeout(g, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn wake_all(&self) {
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.cond.notify_all();
+        #[cfg(feature = "tokio")]
+        self.watch.send_modify(|_| {});
+    }
+}
+
+/// The shared core behind every clone of a [`crate::Mnemo`] handle.
+pub(crate) struct Engine {
+    db: RwLock<Option<DB>>,
+    pub path: PathBuf,
+    pub codec: Codec,
+    pub writer: Mutex<WriterState>,
+    pub sampler: Mutex<Sampler>,
+    pub dict_lock: Mutex<()>,
+    pub feed: Feed,
+    pub closed: AtomicBool,
+    write_opts_sync: bool,
+}
+
+/// A read guard on the open database.
+pub(crate) struct DbGuard<'a>(RwLockReadGuard<'a, Option<DB>>);
+
+impl DbGuard<'_> {
+    pub fn db(&self) -> &DB {
+        // Constructed only when `Some` (see `Engine::db`).
+        self.0.as_ref().expect("DbGuard holds an open database")
+    }
+
+    pub fn cf(&self, name: &str) -> &ColumnFamily {
+        self.db()
+            .cf_handle(name)
+            .expect("all column families are created at open")
+    }
+}
+
+impl Engine {
+    pub fn open(path: &Path, options: Options) -> Result<Arc<Engine>> {
+        if options.create_if_missing {
+            std::fs::create_dir_all(path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
+        let cache = rocksdb::Cache::new_lru_cache(options.block_cache_bytes);
+        let mut db_opts = rocksdb::Options::default();
+        db_opts.create_if_missing(options.create_if_missing);
+        db_opts.create_missing_column_families(true);
+        db_opts.set_max_background_jobs(2);
+        db_opts.set_keep_log_file_num(4);
+        let cfs = ALL_CFS.iter().map(|name| {
+            let mut o = rocksdb::Options::default();
+            let mut block = rocksdb::BlockBasedOptions::default();
+            block.set_block_cache(&cache);
+            block.set_bloom_filter(10.0, false);
+            block.set_cache_index_and_filter_blocks(true);
+            o.set_block_based_table_factory(&block);
+            if SELF_COMPRESSED.contains(name) {
+                o.set_compression_type(DBCompressionType::None);
+            } else {
+                o.set_compression_type(DBCompressionType::Zstd);
+            }
+            ColumnFamilyDescriptor::new(*name, o)
+        });
+        let db = DB::open_cf_descriptors(&db_opts, path, cfs).map_err(|e| {
+            let msg = e.into_string();
+            if msg.contains("lock") || msg.contains("LOCK") {
+                Error::Locked {
+                    path: path.to_path_buf(),
+                }
+            } else if msg.contains("does not exist") {
+                Error::NotFound {
+                    kind: "store",
+                    key: path.display().to_string(),
+                }
+            } else {
+                Error::Storage(msg)
+            }
+        })?;
+        let codec = Codec::new(options.compression_level, options.seal.clone());
+        crate::dictionaries::load(&db, &codec, options.compression_level)?;
+        let last_seq = crate::log::last_seq(&db)?;
+        let stats = crate::stats::Counters::load(&db)?;
+        let sampler = Sampler::new(options.dictionary_training_bytes);
+        Ok(Arc::new(Engine {
+            db: RwLock::new(Some(db)),
+            path: path.to_path_buf(),
+            codec,
+            write_opts_sync: options.sync_writes,
+            writer: Mutex::new(WriterState {
+                next_seq: last_seq + 1,
+                stats,
+            }),
+            sampler: Mutex::new(sampler),
+            dict_lock: Mutex::new(()),
+            feed: Feed::new(last_seq),
+            closed: AtomicBool::new(false),
+        }))
+    }
+
+    /// The open database, or [`Error::Closed`].
+    pub fn db(&self) -> Result<DbGuard<'_>> {
+        let g = self.db.read().unwrap_or_else(|e| e.into_inner());
+        if g.is_none() {
+            return Err(Error::Closed);
+        }
+        Ok(DbGuard(g))
+    }
+
+    pub fn write_options(&self) -> WriteOptions {
+        let mut w = WriteOptions::default();
+        w.set_sync(self.write_opts_sync);
+        w
+    }
+
+    /// Close the database: flushes, releases the directory lock, wakes feed waiters.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        // Take the writer lock so no commit is half-way through.
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self.db.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = g.take() {
+            let _ = db.flush_wal(true);
+            drop(db);
+        }
+        self.feed.wake_all();
+    }
+}

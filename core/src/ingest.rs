@@ -1,0 +1,408 @@
+//! Ingest: turning transcript files into committed sessions.
+//!
+//! Work is split in two so the writer lock is held only for the cheap part:
+//! 1. `prepare_file` (any thread, no lock): parse, hash, cut and compress new chunks, build
+//!    the session records and search postings.
+//! 2. `commit_files` (writer lock): one atomic commit for a group of prepared files, with one
+//!    `session.imported` event per new session and one `source.imported` event per file,
+//!    whose projections write chunks, rows, postings and counters in the same batch.
+//!
+//! `import_paths` runs both as a pipeline: worker threads prepare files while the caller's
+//! thread commits groups of them (group commit: one fsync for several files, each file still
+//! all-or-nothing, none acknowledged before its group is durable).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use crate::blobs::PreparedChunk;
+use crate::engine::{Engine, CF_BLOBS, CF_SESSIONS, CF_SOURCES};
+use crate::error::{Error, Result};
+use crate::import::{self, Format, ParsedSession};
+use crate::log::{Expected, NewEvent};
+use crate::model::SessionInfo;
+use crate::sessions::{
+    id_to_hex, locate_text, session_id, ImportedFile, SessionRecord, SessionRow, SourceRecord,
+    StoredMessage, SESSION_IMPORTED, SOURCE_IMPORTED,
+};
+
+/// Most bytes of source files committed in one group.
+const GROUP_BYTES: u64 = 8 << 20;
+/// Most files committed in one group.
+const GROUP_FILES: usize = 64;
+
+/// A session ready to commit.
+struct PreparedSession {
+    id: [u8; 16],
+    record: Vec<u8>,
+    chunks: Vec<PreparedChunk>,
+    postings: Vec<crate::search::KeyValue>,
+    tokens: u64,
+    messages: u64,
+    info: SessionInfo,
+}
+
+/// A file ready to commit.
+pub(crate) struct PreparedFile {
+    source_id: [u8; 32],
+    format: Format,
+    len: u64,
+    path: PathBuf,
+    /// Every session of the file, in file order (new or not).
+    all_ids: Vec<[u8; 16]>,
+    /// The sessions not stored yet.
+    sessions: Vec<PreparedSession>,
+}
+
+/// What preparing a file found.
+pub(crate) enum Prepared {
+    /// The same bytes were imported before.
+    Known(ImportedFile),
+    /// New content to commit.
+    New(PreparedFile),
+}
+
+fn build_info(p: &ParsedSession, id: &[u8; 16], format: Format) -> SessionInfo {
+    SessionInfo {
+        id: id_to_hex(id),
+        source_tool: p.source_tool.clone(),
+        format: format.name().to_string(),
+        project: p.project.clone(),
+        title: p.title.clone(),
+        started_at: p.started_at,
+        ended_at: p.ended_at,
+        files_touched: p.files_touched.clone(),
+        metadata: p.metadata.clone(),
+        message_count: p.messages.len() as u32,
+        raw_len: p.span.len() as u64,
+    }
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
+    postcard::to_stdvec(v).map_err(|e| Error::Storage(format!("encoding: {e}")))
+}
+
+impl Engine {
+    /// Parse and prepare one file without taking the writer lock.
+    pub(crate) fn prepare_file(&self, path: &Path, bytes: &[u8]) -> Result<Prepared> {
+        let source_id = *blake3::hash(bytes).as_bytes();
+        let g = self.db()?;
+        if let Some(v) = g.db().get_pinned_cf(g.cf(CF_SOURCES), source_id)? {
+            let rec: SourceRecord =
+                postcard::from_bytes(&v).map_err(|e| Error::corrupted("source row", e))?;
+            return Ok(Prepared::Known(ImportedFile {
+                source_id: id_to_hex(&source_id),
+                format: rec.format,
+                imported: Vec::new(),
+                already_stored: rec.sessions.len(),
+                bytes: bytes.len() as u64,
+            }));
+        }
+        let parsed = import::parse(bytes).map_err(|e| match e {
+            import::ImportError::UnknownFormat => Error::UnknownFormat {
+                path: path.to_path_buf(),
+            },
+            other => Error::Import {
+                path: path.to_path_buf(),
+                source: other,
+            },
+        })?;
+        let format = parsed.format;
+        let mut seen_chunks = HashSet::new();
+        let mut seen_sessions = HashSet::new();
+        let mut all_ids = Vec::with_capacity(parsed.sessions.len());
+        let mut sessions = Vec::new();
+        for p in &parsed.sessions {
+            let raw = bytes.get(p.span.clone()).ok_or_else(|| Error::Import {
+                path: path.to_path_buf(),
+                source: import::ImportError::Malformed {
+                    format: format.name(),
+                    reason: "session span outside the file".into(),
+                },
+            })?;
+            let id = session_id(raw);
+            all_ids.push(id);
+            if !seen_sessions.insert(id) || self.session_row(&g, &id)?.is_some() {
+                continue;
+            }
+            let chunks = self.prepare_chunks(&g, raw, &mut seen_chunks)?;
+            let messages: Vec<StoredMessage> = p
+                .messages
+                .iter()
+                .map(|m| StoredMessage {
+                    role: m.message.role,
+                    timestamp: m.message.timestamp,
+                    text: locate_text(bytes, &p.span, &m.message.text, m.text_span.as_ref()),
+                    tool_calls: m.message.tool_calls.clone(),
+                    tool_call_id: m.message.tool_call_id.clone(),
+                })
+                .collect();
+            let (postings, tokens) = crate::search::build_postings(
+                &id,
+                p.messages.iter().map(|m| m.message.text.as_str()),
+            );
+            let info = build_info(p, &id, format);
+            let record = encode(&SessionRecord {
+                info: info.clone(),
+                source_id,
+                chunks: chunks.iter().map(|c| c.chunk).collect(),
+                messages,
+            })?;
+            sessions.push(PreparedSession {
+                id,
+                record,
+                chunks,
+                postings,
+                tokens,
+                messages: p.messages.len() as u64,
+                info,
+            });
+        }
+        Ok(Prepared::New(PreparedFile {
+            source_id,
+            format,
+            len: bytes.len() as u64,
+            path: path.to_path_buf(),
+            all_ids,
+            sessions,
+        }))
+    }
+
+    /// Commit prepared files in one atomic batch. Sessions or files repeated within the
+    /// group are committed once. On a conflict with a concurrent writer nothing is written
+    /// and [`Error::Conflict`] is returned.
+    pub(crate) fn commit_files(&self, files: &[PreparedFile]) -> Result<Vec<ImportedFile>> {
+        let mut events = Vec::new();
+        // For each file committed: its index and the indices of its sessions that are new.
+        let mut plan: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut group_sources = HashSet::new();
+        let mut group_sessions = HashSet::new();
+        for (fi, f) in files.iter().enumerate() {
+            if !group_sources.insert(f.source_id) {
+                continue;
+            }
+            let mut new = Vec::new();
+            for (si, s) in f.sessions.iter().enumerate() {
+                if group_sessions.insert(s.id) {
+                    events.push(NewEvent {
+                        stream: format!("session/{}", id_to_hex(&s.id)),
+                        expected: Expected::NoStream,
+                        kind: SESSION_IMPORTED.to_string(),
+                        payload: s.record.clone(),
+                    });
+                    new.push(si);
+                }
+            }
+            let source = SourceRecord {
+                format: f.format.name().to_string(),
+                len: f.len,
+                path: Some(f.path.display().to_string()),
+                sessions: f.all_ids.clone(),
+            };
+            events.push(NewEvent {
+                stream: format!("source/{}", id_to_hex(&f.source_id)),
+                expected: Expected::NoStream,
+                kind: SOURCE_IMPORTED.to_string(),
+                payload: encode(&source)?,
+            });
+            plan.push((fi, new));
+        }
+        self.commit(events, |g, w, batch, entries| {
+            let mut entries = entries.iter();
+            let mut batch_chunks = HashSet::new();
+            for (fi, new) in &plan {
+                let f = &files[*fi];
+                for &si in new {
+                    let s = &f.sessions[si];
+                    let entry = entries
+                        .next()
+                        .ok_or_else(|| Error::Storage("event count mismatch".into()))?;
+                    for c in &s.chunks {
+                        let len = u64::from(c.chunk.len);
+                        let stored = !batch_chunks.insert(c.chunk.hash)
+                            || g.db()
+                                .get_pinned_cf(g.cf(CF_BLOBS), c.chunk.hash)?
+                                .is_some();
+                        if stored {
+                            w.stats.dedup_bytes += len;
+                            continue;
+                        }
+                        let frame = c.frame.as_ref().ok_or_else(|| {
+                            Error::corrupted("chunk", "a referenced chunk is not stored")
+                        })?;
+                        batch.put_cf(g.cf(CF_BLOBS), c.chunk.hash, frame);
+                        w.stats.chunks += 1;
+                        w.stats.chunk_bytes += len;
+                        w.stats.chunk_stored_bytes += frame.len() as u64;
+                    }
+                    let row = encode(&SessionRow {
+                        seq: entry.seq,
+                        info: s.info.clone(),
+                    })?;
+                    batch.put_cf(g.cf(CF_SESSIONS), s.id, row);
+                    for (k, v) in &s.postings {
+                        batch.put_cf(g.cf(crate::engine::CF_INDEX), k, v);
+                    }
+                    w.stats.tokens += s.tokens;
+                    w.stats.sessions += 1;
+                    w.stats.messages += s.messages;
+                }
+                // The source event.
+                let entry = entries
+                    .next()
+                    .ok_or_else(|| Error::Storage("event count mismatch".into()))?;
+                batch.put_cf(g.cf(CF_SOURCES), f.source_id, &entry.payload);
+                w.stats.sources += 1;
+                w.stats.raw_bytes += f.len;
+            }
+            w.stats.save(g, batch)
+        })?;
+        let new_by_file: std::collections::HashMap<usize, &Vec<usize>> =
+            plan.iter().map(|(fi, new)| (*fi, new)).collect();
+        Ok(files
+            .iter()
+            .enumerate()
+            .map(|(fi, f)| {
+                let imported: Vec<String> = new_by_file
+                    .get(&fi)
+                    .map(|new| {
+                        new.iter()
+                            .map(|&si| id_to_hex(&f.sessions[si].id))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                ImportedFile {
+                    source_id: id_to_hex(&f.source_id),
+                    format: f.format.name().to_string(),
+                    already_stored: f.all_ids.len() - imported.len(),
+                    imported,
+                    bytes: f.len,
+                }
+            })
+            .collect())
+    }
+
+    /// Import one file's bytes in its own commit.
+    pub(crate) fn import_bytes(&self, path: &Path, bytes: &[u8]) -> Result<ImportedFile> {
+        loop {
+            let file = match self.prepare_file(path, bytes)? {
+                Prepared::Known(r) => return Ok(r),
+                Prepared::New(f) => f,
+            };
+            match self.commit_files(std::slice::from_ref(&file)) {
+                Ok(mut r) => return r.pop().ok_or_else(|| Error::Storage("no result".into())),
+                // A concurrent writer stored part of it first: prepare again.
+                Err(Error::Conflict { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Import many files: workers prepare, the calling thread commits groups. Results come
+    /// back in input order; `done` is called once per file as its outcome is known.
+    pub(crate) fn import_many(
+        &self,
+        files: &[PathBuf],
+        mut done: impl FnMut(usize, &Path),
+    ) -> Vec<Result<ImportedFile>> {
+        let mut results: Vec<Option<Result<ImportedFile>>> =
+            (0..files.len()).map(|_| None).collect();
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let mut finished = 0usize;
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::sync_channel::<(usize, Result<Prepared>)>(16);
+            for _ in 0..workers {
+                let tx = tx.clone();
+                let next = &next;
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(path) = files.get(i) else { break };
+                    let prepared = std::fs::read(path)
+                        .map_err(|source| Error::Io {
+                            path: path.clone(),
+                            source,
+                        })
+                        .and_then(|bytes| self.prepare_file(path, &bytes));
+                    if tx.send((i, prepared)).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            let mut group: Vec<(usize, PreparedFile)> = Vec::new();
+            let mut group_bytes = 0u64;
+            for (i, prepared) in rx.iter() {
+                match prepared {
+                    Ok(Prepared::New(f)) => {
+                        group_bytes += f.len;
+                        group.push((i, f));
+                    }
+                    Ok(Prepared::Known(r)) => {
+                        results[i] = Some(Ok(r));
+                        finished += 1;
+                        done(finished, &files[i]);
+                    }
+                    Err(e) => {
+                        results[i] = Some(Err(e));
+                        finished += 1;
+                        done(finished, &files[i]);
+                    }
+                }
+                if group.len() >= GROUP_FILES || group_bytes >= GROUP_BYTES {
+                    self.commit_group(&mut group, &mut results, &mut finished, files, &mut done);
+                    group_bytes = 0;
+                }
+            }
+            self.commit_group(&mut group, &mut results, &mut finished, files, &mut done);
+        });
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::Storage("file was not processed".into()))))
+            .collect()
+    }
+
+    fn commit_group(
+        &self,
+        group: &mut Vec<(usize, PreparedFile)>,
+        results: &mut [Option<Result<ImportedFile>>],
+        finished: &mut usize,
+        files: &[PathBuf],
+        done: &mut impl FnMut(usize, &Path),
+    ) {
+        if group.is_empty() {
+            return;
+        }
+        let (indices, prepared): (Vec<usize>, Vec<PreparedFile>) = group.drain(..).unzip();
+        match self.commit_files(&prepared) {
+            Ok(reports) => {
+                for (i, r) in indices.iter().zip(reports) {
+                    results[*i] = Some(Ok(r));
+                }
+            }
+            Err(_) => {
+                // Fall back to one commit per file so one bad file cannot sink the others.
+                for (i, f) in indices.iter().zip(&prepared) {
+                    let r = match self.commit_files(std::slice::from_ref(f)) {
+                        Ok(mut r) => r.pop().ok_or_else(|| Error::Storage("no result".into())),
+                        Err(Error::Conflict { .. }) => std::fs::read(&files[*i])
+                            .map_err(|source| Error::Io {
+                                path: files[*i].clone(),
+                                source,
+                            })
+                            .and_then(|b| self.import_bytes(&files[*i], &b)),
+                        Err(e) => Err(e),
+                    };
+                    results[*i] = Some(r);
+                }
+            }
+        }
+        for i in indices {
+            *finished += 1;
+            done(*finished, &files[i]);
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! Prompt templates: named, versioned texts with `{{variable}}` placeholders, labels such as
+//! `production`, and rendering with values.
+//!
+//! Each template name is a stream `prompt/<name>` in the log (`prompt.added`,
+//! `prompt.labeled` events); the `prompts` column family holds the projection: versions
+//! under `("p", name, version)` and labels under `("l", name, label)`. Versions are
+//! assigned with optimistic concurrency on the stream version.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Engine, CF_PROMPTS};
+use crate::error::{Error, Result};
+use crate::keys::KeyBuilder;
+use crate::log::{now_millis, Expected, NewEvent};
+use crate::model::PromptTemplate;
+
+/// Event type: a new template version.
+pub const PROMPT_ADDED: &str = "prompt.added";
+/// Event type: a label moved to a version.
+pub const PROMPT_LABELED: &str = "prompt.labeled";
+/// The implicit label naming the newest version.
+pub const LATEST: &str = "latest";
+/// Largest template body accepted: 1 MiB.
+pub const MAX_TEMPLATE_LEN: usize = 1 << 20;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LabelEvent {
+    label: String,
+    version: u32,
+}
+
+/// A piece of a parsed template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece<'a> {
+    Text(&'a str),
+    Var(&'a str),
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+}
+
+fn check_name(what: &str, name: &str) -> Result<()> {
+    if valid_name(name) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "{what} name must be 1-128 letters, digits, '_', '-', '.' or '/': {name:?}"
+        )))
+    }
+}
+
+/// Split a template into text and `{{ variable }}` pieces. An unclosed `{{` or a bad
+/// variable name is an [`Error::InvalidInput`].
+fn parse_template(body: &str) -> Result<Vec<Piece<'_>>> {
+    let mut pieces = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find("{{") {
+        if open > 0 {
+            pieces.push(Piece::Text(&rest[..open]));
+        }
+        let after = &rest[open + 2..];
+        let close = after
+            .find("}}")
+            .ok_or_else(|| Error::InvalidInput("template has an unclosed '{{'".into()))?;
+        let name = after[..close].trim();
+        if !valid_name(name) {
+            return Err(Error::InvalidInput(format!(
+                "template variable name is not valid: {name:?}"
+            )));
+        }
+        pieces.push(Piece::Var(name));
+        rest = &after[close + 2..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest));
+    }
+    Ok(pieces)
+}
+
+/// The variables a template uses, in order of first appearance.
+pub fn template_variables(body: &str) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for p in parse_template(body)? {
+        if let Piece::Var(v) = p {
+            if !out.iter().any(|o| o == v) {
+                out.push(v.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Render a template body with values; a variable without a value is
+/// [`Error::MissingVariable`]. Values are inserted as they are (no escaping).
+pub fn render_template(body: &str, values: &BTreeMap<String, String>) -> Result<String> {
+    let mut out = String::with_capacity(body.len());
+    for p in parse_template(body)? {
+        match p {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Var(v) => out.push_str(values.get(v).ok_or_else(|| Error::MissingVariable {
+                name: v.to_string(),
+            })?),
+        }
+    }
+    Ok(out)
+}
+
+fn version_key(name: &str, version: u32) -> Vec<u8> {
+    KeyBuilder::new().str("p").str(name).u32(version).finish()
+}
+
+fn label_key(name: &str, label: &str) -> Vec<u8> {
+    KeyBuilder::new().str("l").str(name).str(label).finish()
+}
+
+fn stream(name: &str) -> String {
+    format!("prompt/{name}")
+}
+
+impl Engine {
+    fn prompt_at(&self, name: &str, version: u32) -> Result<Option<PromptTemplate>> {
+        let g = self.db()?;
+        let value = g
+            .db()
+            .get_pinned_cf(g.cf(CF_PROMPTS), version_key(name, version))?;
+        value
+            .map(|v| postcard::from_bytes(&v).map_err(|e| Error::corrupted("prompt", e)))
+            .transpose()
+    }
+
+    /// All versions of a template, oldest first.
+    pub(crate) fn prompt_versions(&self, name: &str) -> Result<Vec<PromptTemplate>> {
+        let g = self.db()?;
+        let prefix = KeyBuilder::new().str("p").str(name).finish();
+        let mut out = Vec::new();
+        for item in g.db().prefix_iterator_cf(g.cf(CF_PROMPTS), &prefix) {
+            let (k, v) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(postcard::from_bytes(&v).map_err(|e| Error::corrupted("prompt", e))?);
+        }
+        Ok(out)
+    }
+
+    /// Add a new version of template `name`; returns it.
+    pub(crate) fn add_prompt(&self, name: &str, body: &str) -> Result<PromptTemplate> {
+        check_name("prompt", name)?;
+        if body.len() > MAX_TEMPLATE_LEN {
+            return Err(Error::TooLarge {
+                what: "prompt template",
+                size: body.len() as u64,
+                limit: MAX_TEMPLATE_LEN as u64,
+            });
+        }
+        let variables = template_variables(body)?;
+        loop {
+            let stream_version = self.stream_version(&stream(name))?;
+            let version = self.prompt_versions(name)?.last().map_or(0, |p| p.version) + 1;
+            let template = PromptTemplate {
+                name: name.to_string(),
+                version,
+                body: body.to_string(),
+                variables: variables.clone(),
+                created_at: now_millis(),
+            };
+            let payload =
+                postcard::to_stdvec(&template).map_err(|e| Error::Storage(e.to_string()))?;
+            let event = NewEvent {
+                stream: stream(name),
+                expected: stream_version.map_or(Expected::NoStream, Expected::Exact),
+                kind: PROMPT_ADDED.to_string(),
+                payload: payload.clone(),
+            };
+            let result = self.commit(vec![event], |g, w, batch, _| {
+                batch.put_cf(g.cf(CF_PROMPTS), version_key(name, version), &payload);
+                w.stats.prompt_versions += 1;
+                w.stats.save(g, batch)
+            });
+            match result {
+                Ok(_) => return Ok(template),
+                Err(Error::Conflict { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Point `label` of template `name` at `version`.
+    pub(crate) fn label_prompt(&self, name: &str, label: &str, version: u32) -> Result<()> {
+        check_name("label", label)?;
+        if label == LATEST {
+            return Err(Error::InvalidInput(
+                "'latest' always names the newest version and cannot be moved".into(),
+            ));
+        }
+        if self.prompt_at(name, version)?.is_none() {
+            return Err(Error::NotFound {
+                kind: "prompt",
+                key: format!("{name}@{version}"),
+            });
+        }
+        let payload = postcard::to_stdvec(&LabelEvent {
+            label: label.to_string(),
+            version,
+        })
+        .map_err(|e| Error::Storage(e.to_string()))?;
+        let event = NewEvent {
+            stream: stream(name),
+            expected: Expected::Any,
+            kind: PROMPT_LABELED.to_string(),
+            payload,
+        };
+        self.commit(vec![event], |g, _, batch, _| {
+            batch.put_cf(
+                g.cf(CF_PROMPTS),
+                label_key(name, label),
+                version.to_be_bytes(),
+            );
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Labels of template `name` and the versions they point at (`latest` included).
+    pub(crate) fn prompt_labels(&self, name: &str) -> Result<BTreeMap<String, u32>> {
+        let mut out = BTreeMap::new();
+        if let Some(last) = self.prompt_versions(name)?.last() {
+            out.insert(LATEST.to_string(), last.version);
+        }
+        let g = self.db()?;
+        let prefix = KeyBuilder::new().str("l").str(name).finish();
+        for item in g.db().prefix_iterator_cf(g.cf(CF_PROMPTS), &prefix) {
+            let (k, v) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let mut r = crate::keys::KeyReader::new(&k);
+            r.str()?;
+            r.str()?;
+            let label = r.str()?;
+            let v: [u8; 4] = v
+                .as_ref()
+                .try_into()
+                .map_err(|_| Error::corrupted("label", "not 4 bytes"))?;
+            out.insert(label, u32::from_be_bytes(v));
+        }
+        Ok(out)
+    }
+
+    /// Template `name` at `selector`: a version number, a label, or `None` for latest.
+    pub(crate) fn prompt(&self, name: &str, selector: Option<&str>) -> Result<PromptTemplate> {
+        let not_found = |key: String| Error::NotFound {
+            kind: "prompt",
+            key,
+        };
+        let version = match selector {
+            None | Some(LATEST) => self
+                .prompt_versions(name)?
+                .last()
+                .map(|p| p.version)
+                .ok_or_else(|| not_found(name.to_string()))?,
+            Some(s) => match s.parse::<u32>() {
+                Ok(v) => v,
+                Err(_) => {
+                    let g = self.db()?;
+                    let v = g
+                        .db()
+                        .get_pinned_cf(g.cf(CF_PROMPTS), label_key(name, s))?
+                        .ok_or_else(|| Error::NotFound {
+                            kind: "label",
+                            key: format!("{name}@{s}"),
+                        })?;
+                    let v: [u8; 4] = v
+                        .as_ref()
+                        .try_into()
+                        .map_err(|_| Error::corrupted("label", "not 4 bytes"))?;
+                    u32::from_be_bytes(v)
+                }
+            },
+        };
+        self.prompt_at(name, version)?
+            .ok_or_else(|| not_found(format!("{name}@{version}")))
+    }
+
+    /// Names of all templates, sorted.
+    pub(crate) fn prompt_names(&self) -> Result<Vec<String>> {
+        let g = self.db()?;
+        let prefix = KeyBuilder::new().str("p").finish();
+        let mut out: Vec<String> = Vec::new();
+        for item in g.db().prefix_iterator_cf(g.cf(CF_PROMPTS), &prefix) {
+            let (k, _) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let mut r = crate::keys::KeyReader::new(&k);
+            r.str()?;
+            let name = r.str()?;
+            if out.last() != Some(&name) {
+                out.push(name);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_in_order_without_duplicates() {
+        let v = template_variables("Hi {{ name }}, fix {{file}} for {{name}}").unwrap();
+        assert_eq!(v, ["name", "file"]);
+    }
+
+    #[test]
+    fn render_and_missing_variable() {
+        let mut values = BTreeMap::new();
+        values.insert("name".to_string(), "Ada".to_string());
+        assert_eq!(render_template("Hi {{name}}!", &values).unwrap(), "Hi Ada!");
+        match render_template("{{name}} {{file}}", &values) {
+            Err(Error::MissingVariable { name }) => assert_eq!(name, "file"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_templates_are_typed_errors() {
+        assert!(matches!(
+            template_variables("oops {{x"),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(matches!(
+            template_variables("{{ a b }}"),
+            Err(Error::InvalidInput(_))
+        ));
+        assert!(template_variables("no vars } { here").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,370 @@
+//! Sessions as stored: the session record (the payload of a `session.imported` event), the
+//! `sessions` and `sources` projection rows, and reading sessions back (messages, export).
+//!
+//! A session's text is not stored twice: messages point into the session's original bytes
+//! (stored as content-addressed chunks) wherever the parser could locate them. Writing is
+//! `ingest`'s job.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::blobs::ChunkRef;
+use crate::engine::{DbGuard, Engine, CF_SESSIONS, CF_SOURCES};
+use crate::error::{Error, Result};
+
+use crate::model::{Message, Role, SessionInfo, ToolCall};
+
+/// Event type of a session import.
+pub const SESSION_IMPORTED: &str = "session.imported";
+/// Event type of a source file import.
+pub const SOURCE_IMPORTED: &str = "source.imported";
+
+/// A session with its messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    /// Metadata.
+    pub info: SessionInfo,
+    /// Messages in order.
+    pub messages: Vec<Message>,
+}
+
+/// What importing one file did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedFile {
+    /// BLAKE3 of the file, hex: the id for `export_source`.
+    pub source_id: String,
+    /// Detected format.
+    pub format: String,
+    /// Ids of the sessions added by this import.
+    pub imported: Vec<String>,
+    /// Sessions of the file that were already stored.
+    pub already_stored: usize,
+    /// File size in bytes.
+    pub bytes: u64,
+}
+
+/// How a message's text is found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum StoredText {
+    /// Verbatim bytes of the session's raw bytes.
+    Verbatim { start: u32, len: u32 },
+    /// A JSON string literal in the session's raw bytes.
+    Json { start: u32, len: u32 },
+    /// Stored inline.
+    Inline(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredMessage {
+    pub role: Role,
+    pub timestamp: Option<i64>,
+    pub text: StoredText,
+    pub tool_calls: Vec<ToolCall>,
+    pub tool_call_id: Option<String>,
+}
+
+/// The payload of a `session.imported` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SessionRecord {
+    pub info: SessionInfo,
+    pub source_id: [u8; 32],
+    pub chunks: Vec<ChunkRef>,
+    pub messages: Vec<StoredMessage>,
+}
+
+/// Projection row in `sessions`: where the record is, plus the summary for listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SessionRow {
+    pub seq: u64,
+    pub info: SessionInfo,
+}
+
+/// The payload of a `source.imported` event and its projection row in `sources`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SourceRecord {
+    pub format: String,
+    pub len: u64,
+    pub path: Option<String>,
+    pub sessions: Vec<[u8; 16]>,
+}
+
+/// Hex form of a binary id.
+pub(crate) fn id_to_hex(id: &[u8]) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect()
+}
+
+pub(crate) fn session_id(raw: &[u8]) -> [u8; 16] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"mnemo/session/v1\0");
+    h.update(raw);
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    id
+}
+
+pub(crate) fn locate_text(
+    raw: &[u8],
+    span: &Range<usize>,
+    text: &str,
+    at: Option<&Range<usize>>,
+) -> StoredText {
+    let inline = || StoredText::Inline(text.to_string());
+    let Some(r) = at else { return inline() };
+    if r.start < span.start || r.end > span.end || r.start > r.end {
+        return inline();
+    }
+    let (Ok(start), Ok(len)) = (u32::try_from(r.start - span.start), u32::try_from(r.len())) else {
+        return inline();
+    };
+    let Some(slice) = raw.get(r.clone()) else {
+        return inline();
+    };
+    if slice == text.as_bytes() {
+        StoredText::Verbatim { start, len }
+    } else if serde_json::from_slice::<String>(slice).ok().as_deref() == Some(text) {
+        StoredText::Json { start, len }
+    } else {
+        inline()
+    }
+}
+
+fn resolve_text(raw: &[u8], text: &StoredText) -> Result<String> {
+    let slice = |start: u32, len: u32| {
+        raw.get(start as usize..start as usize + len as usize)
+            .ok_or_else(|| Error::corrupted("session", "text reference out of range"))
+    };
+    match text {
+        StoredText::Inline(s) => Ok(s.clone()),
+        StoredText::Verbatim { start, len } => String::from_utf8(slice(*start, *len)?.to_vec())
+            .map_err(|_| Error::corrupted("session", "text is not UTF-8")),
+        StoredText::Json { start, len } => {
+            serde_json::from_slice(slice(*start, *len)?).map_err(|e| Error::corrupted("session", e))
+        }
+    }
+}
+
+impl Engine {
+    pub(crate) fn session_row(&self, g: &DbGuard<'_>, id: &[u8]) -> Result<Option<SessionRow>> {
+        match g.db().get_pinned_cf(g.cf(CF_SESSIONS), id)? {
+            None => Ok(None),
+            Some(v) => postcard::from_bytes(&v)
+                .map(Some)
+                .map_err(|e| Error::corrupted("session row", e)),
+        }
+    }
+
+    /// Resolve a full id or a unique id prefix (hex) to a session's binary id.
+    pub(crate) fn resolve_session(&self, id_or_prefix: &str) -> Result<[u8; 16]> {
+        let not_found = || Error::NotFound {
+            kind: "session",
+            key: id_or_prefix.to_string(),
+        };
+        let lower = id_or_prefix.to_ascii_lowercase();
+        if lower.is_empty() || lower.len() > 32 || !lower.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(not_found());
+        }
+        let g = self.db()?;
+        // Scan with the even-length byte prefix, then filter on the full hex prefix.
+        let even = &lower[..lower.len() - lower.len() % 2];
+        let prefix = hex_to_bytes(even).ok_or_else(not_found)?;
+        let mut found: Vec<[u8; 16]> = Vec::new();
+        let it = g.db().iterator_cf(
+            g.cf(CF_SESSIONS),
+            rocksdb::IteratorMode::From(&prefix, rocksdb::Direction::Forward),
+        );
+        for item in it {
+            let (k, _) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            if id_to_hex(&k).starts_with(&lower) {
+                let id: [u8; 16] = k
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| Error::corrupted("session key", "not 16 bytes"))?;
+                found.push(id);
+                if found.len() > 1 && lower.len() == 32 {
+                    break;
+                }
+            }
+        }
+        match found.len() {
+            0 => Err(not_found()),
+            1 => Ok(found[0]),
+            count => Err(Error::Ambiguous {
+                kind: "session",
+                prefix: id_or_prefix.to_string(),
+                count,
+            }),
+        }
+    }
+
+    fn session_record(&self, id: &[u8; 16]) -> Result<SessionRecord> {
+        let row = {
+            let g = self.db()?;
+            self.session_row(&g, id)?.ok_or_else(|| Error::NotFound {
+                kind: "session",
+                key: id_to_hex(id),
+            })?
+        };
+        let entry = self
+            .entry(row.seq)?
+            .ok_or_else(|| Error::corrupted("session", "log entry missing"))?;
+        postcard::from_bytes(&entry.payload).map_err(|e| Error::corrupted("session record", e))
+    }
+
+    /// A whole session by id or unique id prefix.
+    pub(crate) fn session(&self, id_or_prefix: &str) -> Result<Session> {
+        let id = self.resolve_session(id_or_prefix)?;
+        let rec = self.session_record(&id)?;
+        let raw = self.read_chunks(&rec.chunks)?;
+        let messages = rec
+            .messages
+            .iter()
+            .map(|m| {
+                Ok(Message {
+                    role: m.role,
+                    text: resolve_text(&raw, &m.text)?,
+                    timestamp: m.timestamp,
+                    tool_calls: m.tool_calls.clone(),
+                    tool_call_id: m.tool_call_id.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Session {
+            info: rec.info,
+            messages,
+        })
+    }
+
+    /// Session metadata only (no message bodies): one point read.
+    pub(crate) fn session_info(&self, id_or_prefix: &str) -> Result<SessionInfo> {
+        let id = self.resolve_session(id_or_prefix)?;
+        let g = self.db()?;
+        let row = self.session_row(&g, &id)?.ok_or_else(|| Error::NotFound {
+            kind: "session",
+            key: id_or_prefix.to_string(),
+        })?;
+        Ok(row.info)
+    }
+
+    /// The original bytes the session was imported from, byte-exact.
+    pub(crate) fn export_session(&self, id_or_prefix: &str) -> Result<Vec<u8>> {
+        let id = self.resolve_session(id_or_prefix)?;
+        let rec = self.session_record(&id)?;
+        self.read_chunks(&rec.chunks)
+    }
+
+    /// The whole original file with the given source id (hex BLAKE3), byte-exact.
+    pub(crate) fn export_source(&self, source_hex: &str) -> Result<Vec<u8>> {
+        let not_found = || Error::NotFound {
+            kind: "source",
+            key: source_hex.to_string(),
+        };
+        let key = hex_to_bytes(&source_hex.to_ascii_lowercase())
+            .filter(|k| k.len() == 32)
+            .ok_or_else(not_found)?;
+        let rec: SourceRecord = {
+            let g = self.db()?;
+            let v = g
+                .db()
+                .get_pinned_cf(g.cf(CF_SOURCES), &key)?
+                .ok_or_else(not_found)?;
+            postcard::from_bytes(&v).map_err(|e| Error::corrupted("source row", e))?
+        };
+        let mut out = Vec::with_capacity(rec.len as usize);
+        for id in &rec.sessions {
+            let s = self.session_record(id)?;
+            out.extend_from_slice(&self.read_chunks(&s.chunks)?);
+        }
+        if out.len() as u64 != rec.len {
+            return Err(Error::corrupted(
+                "source",
+                "length differs from the imported file",
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The source id (hex) a session was imported from.
+    pub(crate) fn session_source(&self, id_or_prefix: &str) -> Result<String> {
+        let id = self.resolve_session(id_or_prefix)?;
+        Ok(id_to_hex(&self.session_record(&id)?.source_id))
+    }
+
+    /// Every session summary, in id order.
+    pub(crate) fn all_sessions(&self) -> Result<Vec<SessionInfo>> {
+        let g = self.db()?;
+        let mut out = Vec::new();
+        for item in g
+            .db()
+            .iterator_cf(g.cf(CF_SESSIONS), rocksdb::IteratorMode::Start)
+        {
+            let (_, v) = item?;
+            let row: SessionRow =
+                postcard::from_bytes(&v).map_err(|e| Error::corrupted("session row", e))?;
+            out.push(row.info);
+        }
+        Ok(out)
+    }
+
+    /// Summaries of the given sessions (binary ids), missing ones skipped.
+    pub(crate) fn session_infos(&self, ids: &[Vec<u8>]) -> Result<BTreeMap<Vec<u8>, SessionInfo>> {
+        let g = self.db()?;
+        let mut out = BTreeMap::new();
+        for id in ids {
+            if let Some(row) = self.session_row(&g, id)? {
+                out.insert(id.clone(), row.info);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Files under `path` worth trying to import: `path` itself when it is a file; otherwise
+/// files below it with a transcript-like extension (`md`, `markdown`, `traj`, `jsonl`,
+/// `json`), sorted.
+pub fn collect_files(path: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() {
+                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+                if ["md", "markdown", "traj", "jsonl", "json"].contains(&ext) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,130 @@
+//! Store statistics: running counters kept by the writer, and on-disk sizes read from
+//! RocksDB. This module owns the counters' persistence (`meta` key `stats/counters`).
+
+use rocksdb::{WriteBatch, DB};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{DbGuard, Engine, ALL_CFS, CF_META};
+use crate::error::{Error, Result};
+
+const COUNTERS_KEY: &[u8] = b"stats/counters";
+
+/// Running totals, updated in the same batch as the writes they count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Sessions stored.
+    pub sessions: u64,
+    /// Messages stored.
+    pub messages: u64,
+    /// Distinct source files imported.
+    pub sources: u64,
+    /// Bytes of the imported source files (each distinct file counted once).
+    pub raw_bytes: u64,
+    /// Distinct chunks stored.
+    pub chunks: u64,
+    /// Uncompressed bytes of the distinct chunks.
+    pub chunk_bytes: u64,
+    /// Bytes of the stored chunk frames (after compression).
+    pub chunk_stored_bytes: u64,
+    /// Bytes of log entries written (after compression): session records, prompts, events.
+    pub log_stored_bytes: u64,
+    /// Chunk bytes not stored because the same content was already stored.
+    pub dedup_bytes: u64,
+    /// Indexed tokens over all messages.
+    pub tokens: u64,
+    /// Prompt template versions stored.
+    pub prompt_versions: u64,
+    /// Workflow versions stored.
+    pub workflow_versions: u64,
+}
+
+impl Counters {
+    pub(crate) fn load(db: &DB) -> Result<Counters> {
+        let cf = db
+            .cf_handle(CF_META)
+            .ok_or_else(|| Error::corrupted("store", "meta column family missing"))?;
+        match db.get_pinned_cf(cf, COUNTERS_KEY)? {
+            None => Ok(Counters::default()),
+            Some(v) => postcard::from_bytes(&v).map_err(|e| Error::corrupted("counters", e)),
+        }
+    }
+
+    pub(crate) fn save(&self, g: &DbGuard<'_>, batch: &mut WriteBatch) -> Result<()> {
+        let v = postcard::to_stdvec(self).map_err(|e| Error::Storage(e.to_string()))?;
+        batch.put_cf(g.cf(CF_META), COUNTERS_KEY, v);
+        Ok(())
+    }
+}
+
+/// Size of one column family on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnFamilySize {
+    /// Column family name.
+    pub name: String,
+    /// Bytes in SST files plus memtables.
+    pub bytes: u64,
+}
+
+/// A snapshot of the store's statistics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Running counters.
+    pub counters: Counters,
+    /// Last log sequence number.
+    pub last_seq: u64,
+    /// Trained dictionaries.
+    pub dictionaries: u32,
+    /// Bytes stored for context content: compressed chunks plus compressed log entries.
+    pub stored_content_bytes: u64,
+    /// Per column family sizes on disk (SST + memtable).
+    pub column_families: Vec<ColumnFamilySize>,
+}
+
+impl Stats {
+    /// Raw imported bytes divided by stored content bytes (higher is better).
+    pub fn compression_ratio(&self) -> f64 {
+        if self.stored_content_bytes == 0 {
+            return 0.0;
+        }
+        self.counters.raw_bytes as f64 / self.stored_content_bytes as f64
+    }
+
+    /// Total bytes over all column families.
+    pub fn disk_bytes(&self) -> u64 {
+        self.column_families.iter().map(|c| c.bytes).sum()
+    }
+}
+
+impl Engine {
+    pub(crate) fn stats(&self) -> Result<Stats> {
+        let counters = self
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stats
+            .clone();
+        let g = self.db()?;
+        let mut column_families = Vec::new();
+        for name in ALL_CFS {
+            let cf = g.cf(name);
+            let prop = |p: &str| {
+                g.db()
+                    .property_int_value_cf(cf, p)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0)
+            };
+            column_families.push(ColumnFamilySize {
+                name: name.to_string(),
+                bytes: prop("rocksdb.total-sst-files-size") + prop("rocksdb.size-all-mem-tables"),
+            });
+        }
+        Ok(Stats {
+            stored_content_bytes: counters.chunk_stored_bytes + counters.log_stored_bytes,
+            counters,
+            last_seq: self.feed.last_seq.load(std::sync::atomic::Ordering::SeqCst),
+            dictionaries: self.codec.max_dictionary_id(),
+            column_families,
+        })
+    }
+}

@@ -1,0 +1,44 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The shared data folder (`$MNEMO_DATA`, else `../shared/data` beside the repository).
+/// `None` (with a printed reason) when absent outside CI; panics when absent under CI=true.
+pub fn data_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("MNEMO_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
+    if dir.join("transcripts").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "shared data not found at {} (set MNEMO_DATA); CI requires it",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "skipped: shared data not found at {} (set MNEMO_DATA to run the real-data tests)",
+        dir.display()
+    );
+    None
+}
+
+/// Every file below `dir`, sorted.
+pub fn files_below(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

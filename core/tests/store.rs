@@ -1,0 +1,309 @@
+//! Integration tests of the store's public API on small inline transcripts.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use mnemo::{Error, Expected, Mnemo, Options, SessionFilter, WorkflowStep};
+
+const AIDER: &str = "\n# aider chat started at 2025-03-01 10:00:00\n\n> Aider v0.80.0\n> Model: gpt-4o\n\n#### Please add a retry loop to fetch_data in client.py  \n\nHere is the change with exponential backoff for the RocksDB lock error.\n\n# aider chat started at 2025-03-02 11:30:00\n\n#### Rename the config loader  \n\nDone: renamed load_cfg to load_config everywhere.\n";
+
+fn open(dir: &std::path::Path) -> Mnemo {
+    Mnemo::open(dir, Options::default()).expect("open store")
+}
+
+#[test]
+fn import_is_byte_exact_and_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let r = store
+        .import_bytes("aider.chat.history.md", AIDER.as_bytes())
+        .unwrap();
+    assert_eq!(r.imported.len(), 2, "two aider sessions");
+    assert_eq!(r.format, "aider-chat-history");
+    // The whole file comes back byte-exact, and so does the concatenation of sessions.
+    assert_eq!(store.export_source(&r.source_id).unwrap(), AIDER.as_bytes());
+    let joined: Vec<u8> = r
+        .imported
+        .iter()
+        .flat_map(|id| store.export_session(id).unwrap())
+        .collect();
+    assert_eq!(joined, AIDER.as_bytes());
+    // Importing again stores nothing new.
+    let again = store.import_bytes("copy.md", AIDER.as_bytes()).unwrap();
+    assert!(again.imported.is_empty());
+    assert_eq!(again.already_stored, 2);
+    assert_eq!(store.stats().unwrap().counters.sessions, 2);
+}
+
+#[test]
+fn sessions_read_back_with_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let r = store.import_bytes("a.md", AIDER.as_bytes()).unwrap();
+    let s = store.session(&r.imported[0]).unwrap();
+    assert_eq!(s.info.source_tool, "aider");
+    assert!(s.messages.iter().any(|m| m.text.contains("retry loop")));
+    // A unique prefix resolves; a bad id is a typed error.
+    let by_prefix = store.session(&r.imported[0][..8]).unwrap();
+    assert_eq!(by_prefix.info.id, s.info.id);
+    assert!(matches!(store.session("zz"), Err(Error::NotFound { .. })));
+    assert!(matches!(store.session(""), Err(Error::NotFound { .. })));
+    let listed = store.list_sessions(&SessionFilter::default()).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].started_at >= listed[1].started_at, "newest first");
+    let only_cursor = SessionFilter {
+        source_tool: Some("cursor".into()),
+        ..Default::default()
+    };
+    assert!(store.list_sessions(&only_cursor).unwrap().is_empty());
+}
+
+#[test]
+fn search_ranks_the_matching_session_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let r = store.import_bytes("a.md", AIDER.as_bytes()).unwrap();
+    let hits = store
+        .search("config loader", &SessionFilter::default(), 10)
+        .unwrap();
+    assert!(!hits.is_empty());
+    assert_eq!(hits[0].session.id, r.imported[1]);
+    assert!(hits[0].messages[0]
+        .snippet
+        .to_lowercase()
+        .contains("config"));
+    let hits = store
+        .search("retry backoff", &SessionFilter::default(), 10)
+        .unwrap();
+    assert_eq!(hits[0].session.id, r.imported[0]);
+    assert!(store
+        .search("nonexistentword", &SessionFilter::default(), 10)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn unknown_format_is_typed_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.import_bytes("a.md", AIDER.as_bytes()).unwrap();
+    let before = store.stats().unwrap().counters;
+    match store.import_bytes("notes.txt", b"just some notes, not a transcript") {
+        Err(Error::UnknownFormat { path }) => assert_eq!(path, std::path::Path::new("notes.txt")),
+        other => panic!("expected UnknownFormat, got {other:?}"),
+    }
+    assert!(store
+        .import_bytes("bin", &[0xff, 0x00, 0xfe, 0x12])
+        .is_err());
+    assert_eq!(store.stats().unwrap().counters, before);
+}
+
+#[test]
+fn second_open_is_locked_and_close_releases() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    match Mnemo::open(dir.path(), Options::default()) {
+        Err(Error::Locked { .. }) => {}
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    store.close();
+    assert!(matches!(store.stats(), Err(Error::Closed)));
+    let reopened = open(dir.path());
+    reopened.stats().unwrap();
+}
+
+#[test]
+fn data_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let store = open(dir.path());
+        let r = store.import_bytes("a.md", AIDER.as_bytes()).unwrap();
+        store.add_prompt("fix", "Fix {{bug}}").unwrap();
+        r.imported[0].clone()
+    };
+    let store = open(dir.path());
+    assert!(store.session(&id).is_ok());
+    assert_eq!(store.prompt("fix", None).unwrap().version, 1);
+    assert_eq!(store.stats().unwrap().counters.sessions, 2);
+    // Sequence numbers continue after reopen.
+    let before = store.last_seq();
+    store.add_prompt("fix", "Fix {{bug}} now").unwrap();
+    assert_eq!(store.last_seq(), before + 1);
+}
+
+#[test]
+fn prompts_version_label_and_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let v1 = store
+        .add_prompt("review", "Review {{file}} for {{concern}}.")
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    assert_eq!(v1.variables, ["file", "concern"]);
+    let v2 = store
+        .add_prompt("review", "Review {{file}} carefully for {{concern}}.")
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    store.label_prompt("review", "production", 1).unwrap();
+    assert_eq!(
+        store.prompt("review", Some("production")).unwrap().version,
+        1
+    );
+    assert_eq!(store.prompt("review", None).unwrap().version, 2);
+    assert_eq!(store.prompt("review", Some("latest")).unwrap().version, 2);
+    assert_eq!(store.prompt("review", Some("1")).unwrap().body, v1.body);
+    let labels = store.prompt_labels("review").unwrap();
+    assert_eq!(labels.get("production"), Some(&1));
+    assert_eq!(labels.get("latest"), Some(&2));
+    let mut values = BTreeMap::new();
+    values.insert("file".to_string(), "lib.rs".to_string());
+    match store.render_prompt("review", None, &values) {
+        Err(Error::MissingVariable { name }) => assert_eq!(name, "concern"),
+        other => panic!("expected MissingVariable, got {other:?}"),
+    }
+    values.insert("concern".to_string(), "races".to_string());
+    assert_eq!(
+        store
+            .render_prompt("review", Some("production"), &values)
+            .unwrap(),
+        "Review lib.rs for races."
+    );
+    assert!(matches!(
+        store.label_prompt("review", "production", 9),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.prompt("review", Some("staging")),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.add_prompt("", "x"),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store.add_prompt("bad", "{{oops"),
+        Err(Error::InvalidInput(_))
+    ));
+    assert_eq!(store.prompt_names().unwrap(), ["review"]);
+}
+
+#[test]
+fn concurrent_prompt_versions_are_distinct() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let s = store.clone();
+            std::thread::spawn(move || s.add_prompt("p", &format!("body {i}")).unwrap().version)
+        })
+        .collect();
+    let mut versions: Vec<u32> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    versions.sort();
+    assert_eq!(versions, (1..=8).collect::<Vec<_>>());
+}
+
+#[test]
+fn workflows_reference_prompts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store
+        .add_prompt("plan", "Plan the change to {{file}}")
+        .unwrap();
+    store
+        .add_prompt("test", "Write tests for {{file}}")
+        .unwrap();
+    let step = |name: &str, prompt: &str| WorkflowStep {
+        name: name.into(),
+        prompt: prompt.into(),
+        prompt_ref: None,
+        values: BTreeMap::new(),
+    };
+    let w = store
+        .add_workflow("feature", vec![step("plan", "plan"), step("test", "test")])
+        .unwrap();
+    assert_eq!(w.version, 1);
+    let mut values = BTreeMap::new();
+    values.insert("file".to_string(), "db.rs".to_string());
+    let rendered = store.render_workflow("feature", None, &values).unwrap();
+    assert_eq!(rendered.len(), 2);
+    assert_eq!(rendered[1].text, "Write tests for db.rs");
+    assert!(matches!(
+        store.add_workflow("broken", vec![step("a", "missing")]),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.add_workflow("dup", vec![step("a", "plan"), step("a", "test")]),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store.workflow("feature", Some(5)),
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[test]
+fn change_feed_reads_and_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    assert_eq!(store.last_seq(), 0);
+    let writer = store.clone();
+    let t = std::thread::spawn(move || {
+        writer.add_prompt("a", "one").unwrap();
+        writer.add_prompt("a", "two").unwrap();
+    });
+    let mut sub = store.subscribe(1);
+    let first = sub
+        .next_timeout(Duration::from_secs(10))
+        .unwrap()
+        .expect("entry");
+    let second = sub
+        .next_timeout(Duration::from_secs(10))
+        .unwrap()
+        .expect("entry");
+    t.join().unwrap();
+    assert_eq!((first.seq, second.seq), (1, 2));
+    assert_eq!(first.stream, "prompt/a");
+    assert_eq!((first.version, second.version), (1, 2));
+    assert_eq!(first.kind, "prompt.added");
+    assert!(sub
+        .next_timeout(Duration::from_millis(10))
+        .unwrap()
+        .is_none());
+    assert_eq!(store.read_log(2, 10).unwrap(), vec![second]);
+    // Closing wakes a waiter with Closed.
+    let waiter = store.clone();
+    let t = std::thread::spawn(move || waiter.wait_for(100, Duration::from_secs(30)));
+    std::thread::sleep(Duration::from_millis(50));
+    store.close();
+    assert!(matches!(t.join().unwrap(), Err(Error::Closed)));
+}
+
+#[test]
+fn async_change_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut sub = store.subscribe(1);
+        let writer = store.clone();
+        let w = tokio::task::spawn_blocking(move || writer.add_prompt("x", "body").unwrap());
+        let e = sub.next_async().await.unwrap();
+        assert_eq!(e.kind, "prompt.added");
+        w.await.unwrap();
+    });
+}
+
+#[test]
+fn expected_version_display() {
+    assert_eq!(Expected::Exact(3).to_string(), "3");
+    assert_eq!(Expected::NoStream.to_string(), "no stream");
+}
+
+#[test]
+fn handle_is_send_sync_clone() {
+    fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+    assert_traits::<Mnemo>();
+}
