@@ -1,0 +1,373 @@
+//! Mnemo side by side with SQLite (see `mnemo_benches::SqliteStore`) on the shared real
+//! transcripts: importing them, reading whole sessions and session metadata by id; then, after
+//! the criterion groups, a warm latency report (p50/p99 of get-session-by-id) and a size report
+//! (Mnemo's stored bytes against the SQLite file and plain per-message zstd).
+//!
+//! `cargo bench -p mnemo-benches --bench context` runs everything on all transcripts. In test
+//! mode (`cargo test --benches`, or `-- --test`) every benchmark runs once on every tenth file
+//! and the reports take 200 calls, so the test suite stays fast.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode, Throughput};
+use mnemo::{Mnemo, Options};
+use mnemo_benches::{
+    data_dir, dir_bytes, load_transcripts, percentile, plain_zstd_baseline, shuffle, total_bytes,
+    SqliteStore, Transcript,
+};
+use tempfile::TempDir;
+
+/// Mnemo's options: default (fsync per commit) or without fsync.
+fn mnemo_options(durable: bool) -> Options {
+    Options {
+        sync_writes: durable,
+        ..Options::default()
+    }
+}
+
+/// Imports `files` into a fresh Mnemo store in `dir`; returns the time spent importing (store
+/// open and close excluded) and the store.
+fn import_mnemo(
+    dir: &TempDir,
+    files: &[Transcript],
+    durable: bool,
+) -> (Duration, Mnemo, Vec<Option<Vec<String>>>) {
+    let store = Mnemo::open(dir.path().join("mnemo"), mnemo_options(durable)).expect("open mnemo");
+    let mut ids = Vec::with_capacity(files.len());
+    let start = Instant::now();
+    for f in files {
+        ids.push(
+            store
+                .import_bytes(&f.path, &f.bytes)
+                .ok()
+                .map(|r| r.imported),
+        );
+    }
+    (start.elapsed(), store, ids)
+}
+
+/// Imports `files` into a fresh SQLite database in `dir`, one transaction per file; returns
+/// the time spent importing (open and close excluded) and the store.
+fn import_sqlite(
+    dir: &TempDir,
+    files: &[Transcript],
+    durable: bool,
+) -> (Duration, SqliteStore, Vec<Option<Vec<String>>>) {
+    let mut store =
+        SqliteStore::open(dir.path().join("peer.sqlite"), durable).expect("open sqlite");
+    let mut ids = Vec::with_capacity(files.len());
+    let start = Instant::now();
+    for f in files {
+        ids.push(store.import_bytes(&f.path.to_string_lossy(), &f.bytes).ok());
+    }
+    (start.elapsed(), store, ids)
+}
+
+fn bench_import(c: &mut Criterion, files: &[Transcript]) {
+    let mut g = c.benchmark_group("import");
+    g.throughput(Throughput::Bytes(total_bytes(files)))
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        // One warm-up iteration, then ten samples of one iteration each (seconds apiece).
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(20));
+    for (name, durable) in [("mnemo", true), ("mnemo_nosync", false)] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        let dir = TempDir::new().expect("tempdir");
+                        let (took, store, _) = import_mnemo(&dir, files, durable);
+                        drop(store);
+                        took
+                    })
+                    .sum()
+            })
+        });
+    }
+    for (name, durable) in [("sqlite", true), ("sqlite_nosync", false)] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        let dir = TempDir::new().expect("tempdir");
+                        let (took, store, _) = import_sqlite(&dir, files, durable);
+                        drop(store);
+                        took
+                    })
+                    .sum()
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Both stores filled once with the same files (durable settings), and the ids of the sessions
+/// both hold, paired (Mnemo id, SQLite id), in a fixed shuffled order.
+struct Filled {
+    mnemo: Mnemo,
+    sqlite: SqliteStore,
+    ids: Vec<(String, String)>,
+    mnemo_import: Duration,
+    sqlite_import: Duration,
+    failed_files: usize,
+    already_stored: usize,
+    /// Last, so the stores close before their directory is removed.
+    _dir: TempDir,
+}
+
+impl Filled {
+    fn new(files: &[Transcript]) -> Filled {
+        let dir = TempDir::new().expect("tempdir");
+        let (mnemo_import, mnemo, mnemo_ids) = import_mnemo(&dir, files, true);
+        let (sqlite_import, sqlite, sqlite_ids) = import_sqlite(&dir, files, true);
+        let mut ids = Vec::new();
+        let (mut failed_files, mut already_stored) = (0, 0);
+        for (m, s) in mnemo_ids.into_iter().zip(sqlite_ids) {
+            match (m, s) {
+                // A file whose sessions Mnemo already held (dedup) cannot be paired by position.
+                (Some(m), Some(s)) if m.len() == s.len() => ids.extend(m.into_iter().zip(s)),
+                (Some(m), Some(s)) => already_stored += s.len() - m.len(),
+                _ => failed_files += 1,
+            }
+        }
+        shuffle(&mut ids, 0x5eed);
+        Filled {
+            mnemo,
+            sqlite,
+            ids,
+            mnemo_import,
+            sqlite_import,
+            failed_files,
+            already_stored,
+            _dir: dir,
+        }
+    }
+}
+
+fn bench_read_session(c: &mut Criterion, f: &Filled) {
+    let mut g = c.benchmark_group("read_session");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("mnemo", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let id = &f.ids[i % f.ids.len()].0;
+            i += 1;
+            black_box(f.mnemo.session(id).expect("mnemo session"))
+        })
+    });
+    g.bench_function("sqlite", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let id = &f.ids[i % f.ids.len()].1;
+            i += 1;
+            black_box(f.sqlite.get_session(id).expect("sqlite session"))
+        })
+    });
+    g.finish();
+}
+
+fn bench_session_info(c: &mut Criterion, f: &Filled) {
+    let mut g = c.benchmark_group("get_session_info");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("mnemo", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let id = &f.ids[i % f.ids.len()].0;
+            i += 1;
+            black_box(f.mnemo.session_info(id).expect("mnemo session_info"))
+        })
+    });
+    g.bench_function("sqlite", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let id = &f.ids[i % f.ids.len()].1;
+            i += 1;
+            black_box(f.sqlite.session_info(id).expect("sqlite session_info"))
+        })
+    });
+    g.finish();
+}
+
+/// p50/p99/mean/max of `calls` timed calls of `read`, cycling through `n` ids, after one warm
+/// pass over all of them.
+fn latencies(n: usize, calls: usize, mut read: impl FnMut(usize)) -> [Duration; 4] {
+    for i in 0..n {
+        read(i);
+    }
+    let mut times: Vec<Duration> = (0..calls)
+        .map(|i| {
+            let t = Instant::now();
+            read(i % n);
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / calls.max(1) as u32;
+    [
+        percentile(&times, 50.0),
+        percentile(&times, 99.0),
+        mean,
+        *times.last().unwrap_or(&Duration::ZERO),
+    ]
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
+}
+
+fn report_latency(f: &Filled, calls: usize) {
+    println!("\n== get session by id (full session, texts decompressed), warm, {calls} calls over {} sessions ==", f.ids.len());
+    let m = latencies(f.ids.len(), calls, |i| {
+        black_box(f.mnemo.session(&f.ids[i].0).expect("mnemo session"));
+    });
+    let s = latencies(f.ids.len(), calls, |i| {
+        black_box(f.sqlite.get_session(&f.ids[i].1).expect("sqlite session"));
+    });
+    println!("store    p50_us    p99_us   mean_us     max_us");
+    for (name, l) in [("mnemo", m), ("sqlite", s)] {
+        println!(
+            "{name:<6} {:>9.1} {:>9.1} {:>9.1} {:>10.1}",
+            us(l[0]),
+            us(l[1]),
+            us(l[2]),
+            us(l[3])
+        );
+    }
+    println!(
+        "sqlite/mnemo: p50 {:.2}x, p99 {:.2}x",
+        us(s[0]) / us(m[0]),
+        us(s[1]) / us(m[1])
+    );
+    let mi = latencies(f.ids.len(), calls, |i| {
+        black_box(f.mnemo.session_info(&f.ids[i].0).expect("mnemo info"));
+    });
+    let si = latencies(f.ids.len(), calls, |i| {
+        black_box(f.sqlite.session_info(&f.ids[i].1).expect("sqlite info"));
+    });
+    println!(
+        "session info only: mnemo p50 {:.1} us p99 {:.1} us; sqlite p50 {:.1} us p99 {:.1} us",
+        us(mi[0]),
+        us(mi[1]),
+        us(si[0]),
+        us(si[1])
+    );
+}
+
+fn report_sizes(f: &Filled, files: &[Transcript]) {
+    f.mnemo.flush().expect("mnemo flush");
+    let stats = f.mnemo.stats().expect("mnemo stats");
+    let baseline = plain_zstd_baseline(files).expect("baseline");
+    let sqlite_bytes = f.sqlite.checkpointed_bytes().expect("sqlite checkpoint");
+    let mnemo_dir = dir_bytes(f.mnemo.path());
+    let raw = total_bytes(files);
+    println!("\n== sizes ==");
+    println!(
+        "input: {} files, {:.2} MB; {} sessions, {} messages in Mnemo; {} files failed to import, {} sessions deduplicated by Mnemo",
+        files.len(),
+        mb(raw),
+        stats.counters.sessions,
+        stats.counters.messages,
+        f.failed_files,
+        f.already_stored
+    );
+    println!(
+        "plain per-message zstd-3 baseline (message text only, nothing else): {} messages, {:.2} MB text -> {} bytes ({:.2} MB)",
+        baseline.messages,
+        mb(baseline.text_bytes),
+        baseline.compressed_bytes,
+        mb(baseline.compressed_bytes)
+    );
+    println!(
+        "mnemo stored_content_bytes: {} ({:.2} MB; chunks {} + log {}), compression_ratio {:.2}, dictionaries {}",
+        stats.stored_content_bytes,
+        mb(stats.stored_content_bytes),
+        stats.counters.chunk_stored_bytes,
+        stats.counters.log_stored_bytes,
+        stats.compression_ratio(),
+        stats.dictionaries
+    );
+    println!(
+        "mnemo disk_bytes (SST + memtables, after flush): {} ({:.2} MB); store directory total (WAL, MANIFEST, LOG...): {} ({:.2} MB)",
+        stats.disk_bytes(),
+        mb(stats.disk_bytes()),
+        mnemo_dir,
+        mb(mnemo_dir)
+    );
+    for cf in &stats.column_families {
+        println!("  cf {:<10} {:>10}", cf.name, cf.bytes);
+    }
+    println!(
+        "sqlite file (after wal_checkpoint(TRUNCATE)): {} ({:.2} MB)",
+        sqlite_bytes,
+        mb(sqlite_bytes)
+    );
+    println!(
+        "mnemo stored_content / plain zstd baseline: {:.3} (goal <= 0.67)",
+        stats.stored_content_bytes as f64 / baseline.compressed_bytes as f64
+    );
+    println!(
+        "mnemo disk_bytes / sqlite file: {:.3}",
+        stats.disk_bytes() as f64 / sqlite_bytes as f64
+    );
+}
+
+/// Where import time goes: parsing alone (the part both stores share), once over all files.
+fn report_parse(f: &Filled, files: &[Transcript]) {
+    let start = Instant::now();
+    for t in files {
+        let _ = black_box(mnemo::import::parse(black_box(&t.bytes)));
+    }
+    let parse = start.elapsed();
+    let raw = mb(total_bytes(files));
+    println!("\n== import breakdown (one pass each, durable) ==");
+    println!(
+        "parse only: {:.3} s ({:.1} MB/s); mnemo import (pre-fill): {:.3} s ({:.1} MB/s); sqlite import (pre-fill): {:.3} s ({:.1} MB/s)",
+        parse.as_secs_f64(),
+        raw / parse.as_secs_f64(),
+        f.mnemo_import.as_secs_f64(),
+        raw / f.mnemo_import.as_secs_f64(),
+        f.sqlite_import.as_secs_f64(),
+        raw / f.sqlite_import.as_secs_f64()
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Criterion's rule: without `--bench` (cargo test --benches) or with `--test`, test mode.
+    let full = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test");
+    let all = load_transcripts().expect("load transcripts");
+    let files: Vec<Transcript> = if full {
+        all
+    } else {
+        all.into_iter().step_by(10).collect()
+    };
+    println!(
+        "data: {} ({} transcript files, {:.2} MB{})",
+        data_dir().display(),
+        files.len(),
+        mb(total_bytes(&files)),
+        if full {
+            ""
+        } else {
+            "; test mode: every tenth file"
+        }
+    );
+
+    let mut c = Criterion::default().configure_from_args();
+    bench_import(&mut c, &files);
+    let filled = Filled::new(&files);
+    assert!(!filled.ids.is_empty(), "no session imported by both stores");
+    bench_read_session(&mut c, &filled);
+    bench_session_info(&mut c, &filled);
+    c.final_summary();
+
+    report_latency(&filled, if full { 20_000 } else { 200 });
+    report_sizes(&filled, &files);
+    report_parse(&filled, &files);
+}

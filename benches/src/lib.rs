@@ -1,0 +1,486 @@
+//! Shared code of Mnemo's benchmarks: where the benchmark data lives, loading it into memory,
+//! and the peer Mnemo is compared with.
+//!
+//! The peer is [`SqliteStore`]: the embedded store a user would otherwise pick for the same
+//! job, SQLite in WAL mode with `synchronous=FULL` (the same durability as Mnemo's default
+//! fsync per commit), one transaction per imported file, message texts compressed with zstd
+//! level 3. It parses transcripts with the same parser Mnemo uses
+//! ([`mnemo::import::parse`]), so a comparison of the two measures storage against storage.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use mnemo::import;
+use mnemo::{Message, Role, SessionInfo, ToolCall};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Errors of the benchmark helpers (any error, boxed).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Result of the benchmark helpers.
+pub type Result<T> = std::result::Result<T, BoxError>;
+
+/// The zstd level of the SQLite peer and of the plain per-message baseline (Mnemo's default).
+pub const ZSTD_LEVEL: i32 = 3;
+
+/// The workspace root (`benches/..`).
+pub fn workspace_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The benchmark data folder: `$MNEMO_DATA` when set, else the shared data beside the
+/// workspace (`<workspace>/../shared/data`). When that folder has no `transcripts`, falls
+/// back to `<workspace>/examples` (the small sample set under `examples/transcripts`) and
+/// prints a note saying so. The choice is made once per process.
+pub fn data_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("MNEMO_DATA") {
+            return PathBuf::from(dir);
+        }
+        let shared = workspace_dir().join("../shared/data");
+        if shared.join("transcripts").is_dir() {
+            return shared;
+        }
+        let examples = workspace_dir().join("examples");
+        println!(
+            "note: {} not found (set MNEMO_DATA to the shared data folder); \
+             benchmarking the small sample set in {} instead",
+            shared.join("transcripts").display(),
+            examples.join("transcripts").display()
+        );
+        examples
+    })
+    .clone()
+}
+
+/// One transcript file, held in memory.
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    /// Path relative to the `transcripts` folder (`owner__repo/...`).
+    pub path: PathBuf,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Every file under `<data_dir>/transcripts`, recursively, sorted by path, read into memory.
+pub fn load_transcripts() -> Result<Vec<Transcript>> {
+    let root = data_dir().join("transcripts");
+    let mut paths = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let entry = entry?;
+            let ft = entry.file_type()?;
+            if ft.is_dir() {
+                stack.push(entry.path());
+            } else if ft.is_file() {
+                paths.push(entry.path());
+            }
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let path = p.strip_prefix(&root).unwrap_or(&p).to_path_buf();
+            Ok(Transcript { path, bytes })
+        })
+        .collect()
+}
+
+/// Total size in bytes of `files`.
+pub fn total_bytes(files: &[Transcript]) -> u64 {
+    files.iter().map(|f| f.bytes.len() as u64).sum()
+}
+
+/// Shuffles `items` in place with a fixed-seed Fisher–Yates (splitmix64), so every run reads
+/// the same ids in the same order.
+pub fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    for i in (1..items.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+/// The `p`-th percentile (0–100, nearest rank) of `sorted`, which must be sorted ascending.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Total size of the regular files below `path` (what `du --apparent-size` would count).
+pub fn dir_bytes(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(ft) if ft.is_dir() => dir_bytes(&e.path()),
+            Ok(ft) if ft.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The "plain per-message zstd" baseline: what compressing each message text on its own
+/// takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlainZstdBaseline {
+    /// Messages counted (every message of every session of every file that parses).
+    pub messages: u64,
+    /// Their text bytes, uncompressed.
+    pub text_bytes: u64,
+    /// Sum over those messages of `zstd::bulk::compress(text, 3).len()`: message text only,
+    /// nothing else (no metadata, tool calls, timestamps or markup).
+    pub compressed_bytes: u64,
+}
+
+/// Computes [`PlainZstdBaseline`] over `files` (files that do not parse are skipped).
+pub fn plain_zstd_baseline(files: &[Transcript]) -> Result<PlainZstdBaseline> {
+    let mut out = PlainZstdBaseline::default();
+    for f in files {
+        let Ok(parsed) = import::parse(&f.bytes) else {
+            continue;
+        };
+        for s in &parsed.sessions {
+            for m in &s.messages {
+                let text = m.message.text.as_bytes();
+                out.messages += 1;
+                out.text_bytes += text.len() as u64;
+                out.compressed_bytes += zstd::bulk::compress(text, ZSTD_LEVEL)?.len() as u64;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn role_code(role: Role) -> i64 {
+    match role {
+        Role::User => 0,
+        Role::Assistant => 1,
+        Role::System => 2,
+        Role::Tool => 3,
+    }
+}
+
+fn role_from_code(code: i64) -> Result<Role> {
+    Ok(match code {
+        0 => Role::User,
+        1 => Role::Assistant,
+        2 => Role::System,
+        3 => Role::Tool,
+        other => return Err(format!("unknown role code {other}").into()),
+    })
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sessions(
+    id TEXT PRIMARY KEY,
+    source_tool TEXT NOT NULL,
+    format TEXT NOT NULL,
+    title TEXT,
+    project TEXT,
+    started_at INTEGER,
+    ended_at INTEGER,
+    files_touched TEXT NOT NULL, -- JSON array
+    metadata TEXT NOT NULL,      -- JSON object
+    message_count INTEGER NOT NULL,
+    raw_len INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages(
+    session_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    role INTEGER NOT NULL,       -- 0 user, 1 assistant, 2 system, 3 tool
+    ts INTEGER,
+    text BLOB NOT NULL,          -- zstd level 3 of the text
+    tool_calls BLOB,             -- zstd level 3 of the JSON array of tool calls; NULL when none
+    tool_call_id TEXT,
+    PRIMARY KEY(session_id, idx)
+);
+";
+
+/// The SQLite peer: sessions and messages in two tables, message texts (and tool calls)
+/// compressed with zstd level 3, one transaction per imported file.
+///
+/// Opened with `journal_mode=WAL` and `synchronous=FULL` when durable (every commit fsyncs
+/// the WAL, like Mnemo's default) or `synchronous=OFF` when not. The page cache is set to
+/// 64 MiB, the size of Mnemo's default block cache, so both stores get the same memory.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    compressor: zstd::bulk::Compressor<'static>,
+    decompressor: RefCell<zstd::bulk::Decompressor<'static>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file `path`; `durable` selects `synchronous=FULL`
+    /// (fsync per commit) over `synchronous=OFF`.
+    pub fn open(path: impl AsRef<Path>, durable: bool) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(format!("journal_mode is {mode}, not wal").into());
+        }
+        conn.execute_batch(if durable {
+            "PRAGMA synchronous=FULL;"
+        } else {
+            "PRAGMA synchronous=OFF;"
+        })?;
+        conn.execute_batch("PRAGMA cache_size=-65536;")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            conn,
+            path,
+            compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
+            decompressor: RefCell::new(zstd::bulk::Decompressor::new()?),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Parses `bytes` with Mnemo's parser and stores every session of the file in one
+    /// transaction. Session ids are `<name>#<index in file>`; returns them in file order.
+    pub fn import_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<Vec<String>> {
+        let parsed = import::parse(bytes)?;
+        let format = parsed.format.name();
+        let tx = self.conn.transaction()?;
+        let mut ids = Vec::with_capacity(parsed.sessions.len());
+        {
+            let mut insert_session = tx.prepare_cached(
+                "INSERT INTO sessions(id, source_tool, format, title, project, started_at, \
+                 ended_at, files_touched, metadata, message_count, raw_len) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            let mut insert_message = tx.prepare_cached(
+                "INSERT INTO messages(session_id, idx, role, ts, text, tool_calls, tool_call_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for (i, s) in parsed.sessions.iter().enumerate() {
+                let id = format!("{name}#{i}");
+                insert_session.execute(params![
+                    id,
+                    s.source_tool,
+                    format,
+                    s.title,
+                    s.project,
+                    s.started_at,
+                    s.ended_at,
+                    serde_json::to_string(&s.files_touched)?,
+                    serde_json::to_string(&s.metadata)?,
+                    s.messages.len() as i64,
+                    s.span.len() as i64,
+                ])?;
+                for (idx, pm) in s.messages.iter().enumerate() {
+                    let m = &pm.message;
+                    let text = self.compressor.compress(m.text.as_bytes())?;
+                    let tool_calls = if m.tool_calls.is_empty() {
+                        None
+                    } else {
+                        Some(
+                            self.compressor
+                                .compress(&serde_json::to_vec(&m.tool_calls)?)?,
+                        )
+                    };
+                    insert_message.execute(params![
+                        id,
+                        idx as i64,
+                        role_code(m.role),
+                        m.timestamp,
+                        text,
+                        tool_calls,
+                        m.tool_call_id,
+                    ])?;
+                }
+                ids.push(id);
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    fn decompress(&self, frame: &[u8]) -> Result<Vec<u8>> {
+        let len = zstd::zstd_safe::get_frame_content_size(frame)
+            .ok()
+            .flatten()
+            .ok_or("zstd frame without content size")?;
+        Ok(self
+            .decompressor
+            .borrow_mut()
+            .decompress(frame, len as usize)?)
+    }
+
+    /// Every message of session `id`, in order, texts decompressed (empty when the id is
+    /// unknown).
+    pub fn get_session(&self, id: &str) -> Result<Vec<Message>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT role, ts, text, tool_calls, tool_call_id FROM messages \
+             WHERE session_id = ?1 ORDER BY idx",
+        )?;
+        let mut rows = stmt.query([id])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let text = self.decompress(row.get_ref(2)?.as_blob()?)?;
+            let tool_calls: Vec<ToolCall> = match row.get_ref(3)?.as_blob_or_null()? {
+                None => Vec::new(),
+                Some(z) => serde_json::from_slice(&self.decompress(z)?)?,
+            };
+            out.push(Message {
+                role: role_from_code(row.get(0)?)?,
+                text: String::from_utf8(text)?,
+                timestamp: row.get(1)?,
+                tool_calls,
+                tool_call_id: row.get(4)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The `sessions` row of `id` as a [`SessionInfo`], if stored.
+    pub fn session_info(&self, id: &str) -> Result<Option<SessionInfo>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT source_tool, format, title, project, started_at, ended_at, files_touched, \
+             metadata, message_count, raw_len FROM sessions WHERE id = ?1",
+        )?;
+        let row = stmt
+            .query_row([id], |r| {
+                Ok((
+                    SessionInfo {
+                        id: id.to_string(),
+                        source_tool: r.get(0)?,
+                        format: r.get(1)?,
+                        title: r.get(2)?,
+                        project: r.get(3)?,
+                        started_at: r.get(4)?,
+                        ended_at: r.get(5)?,
+                        files_touched: Vec::new(),
+                        metadata: Default::default(),
+                        message_count: r.get(8)?,
+                        raw_len: r.get::<_, i64>(9)? as u64,
+                    },
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })
+            .optional()?;
+        let Some((mut info, files, metadata)) = row else {
+            return Ok(None);
+        };
+        info.files_touched = serde_json::from_str(&files)?;
+        info.metadata = serde_json::from_str(&metadata)?;
+        Ok(Some(info))
+    }
+
+    /// Checkpoints the WAL into the database file (`wal_checkpoint(TRUNCATE)`) and returns
+    /// the size of the database file plus whatever is left in the WAL.
+    pub fn checkpointed_bytes(&self) -> Result<u64> {
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            return Err("wal_checkpoint(TRUNCATE) was blocked".into());
+        }
+        let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        Ok(len(&self.path) + len(Path::new(&wal)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sample transcripts shipped with the repository.
+    fn samples() -> Vec<Transcript> {
+        let root = workspace_dir().join("examples/transcripts");
+        let mut out = Vec::new();
+        for dir in std::fs::read_dir(&root).unwrap() {
+            for f in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+                let p = f.unwrap().path();
+                out.push(Transcript {
+                    bytes: std::fs::read(&p).unwrap(),
+                    path: p.strip_prefix(&root).unwrap().to_path_buf(),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
+    #[test]
+    fn sqlite_and_mnemo_return_the_same_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sqlite = SqliteStore::open(dir.path().join("peer.sqlite"), false).unwrap();
+        let mnemo = mnemo::Mnemo::open(
+            dir.path().join("mnemo"),
+            mnemo::Options {
+                sync_writes: false,
+                ..mnemo::Options::default()
+            },
+        )
+        .unwrap();
+        let files = samples();
+        assert!(!files.is_empty());
+        let mut compared = 0;
+        for f in &files {
+            let name = f.path.to_string_lossy();
+            let sqlite_ids = sqlite.import_bytes(&name, &f.bytes).unwrap();
+            let imported = mnemo.import_bytes(&*f.path, &f.bytes).unwrap();
+            assert_eq!(imported.imported.len(), sqlite_ids.len());
+            for (m, s) in imported.imported.iter().zip(&sqlite_ids) {
+                let from_mnemo = mnemo.session(m).unwrap();
+                assert_eq!(from_mnemo.messages, sqlite.get_session(s).unwrap());
+                let mut info = sqlite.session_info(s).unwrap().unwrap();
+                info.id = m.clone();
+                assert_eq!(from_mnemo.info, info);
+                compared += 1;
+            }
+        }
+        assert!(compared >= files.len());
+        assert!(sqlite.checkpointed_bytes().unwrap() > 0);
+        assert!(sqlite.get_session("missing").unwrap().is_empty());
+    }
+
+    #[test]
+    fn percentile_and_shuffle() {
+        let d: Vec<Duration> = (1..=100).map(Duration::from_micros).collect();
+        assert_eq!(percentile(&d, 50.0), Duration::from_micros(50));
+        assert_eq!(percentile(&d, 99.0), Duration::from_micros(99));
+        let mut a: Vec<u32> = (0..50).collect();
+        let mut b = a.clone();
+        shuffle(&mut a, 7);
+        shuffle(&mut b, 7);
+        assert_eq!(a, b);
+        assert_ne!(a, (0..50).collect::<Vec<_>>());
+        a.sort();
+        assert_eq!(a, (0..50).collect::<Vec<_>>());
+    }
+}
