@@ -10,12 +10,14 @@ use std::collections::HashMap;
 use rocksdb::DB;
 
 use crate::codec::{Codec, ContentKind, Dictionary};
-use crate::engine::{Engine, CF_META};
+use crate::engine::{Engine, CF_BLOBS, CF_LOG, CF_META};
 use crate::error::{Error, Result};
 
 const DICT_PREFIX: &[u8] = b"dict/";
 /// Largest sample kept per value.
 const MAX_SAMPLE_LEN: usize = 16 << 10;
+/// Sample bytes read back from the store per kind when retraining.
+const RETRAIN_SAMPLE_BYTES: usize = 4 << 20;
 /// Largest dictionary trained.
 const MAX_DICT_LEN: usize = 64 << 10;
 
@@ -118,5 +120,47 @@ impl Engine {
         self.codec
             .add_dictionary(Dictionary::new(id, kind, bytes, self.codec.level()));
         Ok(id)
+    }
+}
+
+impl Engine {
+    /// Train new dictionaries from values already stored (transcript chunks from `blobs`, the
+    /// newest log entries) and make them the newest of their kinds. Values written before
+    /// keep the dictionary their frame names. Returns `(kind, new id)` for each kind with
+    /// enough data to train on.
+    pub(crate) fn retrain_dictionaries(&self) -> Result<Vec<(ContentKind, u32)>> {
+        let mut trained = Vec::new();
+        for (kind, cf, mode) in [
+            (
+                ContentKind::Transcript,
+                CF_BLOBS,
+                rocksdb::IteratorMode::Start,
+            ),
+            (ContentKind::Record, CF_LOG, rocksdb::IteratorMode::End),
+        ] {
+            let samples = {
+                let g = self.db()?;
+                let mut samples = Vec::new();
+                let mut total = 0;
+                for item in g.db().iterator_cf(g.cf(cf), mode) {
+                    let (_, v) = item?;
+                    let raw = self.codec.decode(&v)?;
+                    let sample = raw[..raw.len().min(MAX_SAMPLE_LEN)].to_vec();
+                    total += sample.len();
+                    samples.push(sample);
+                    if total >= RETRAIN_SAMPLE_BYTES {
+                        break;
+                    }
+                }
+                samples
+            };
+            if samples.len() < 8 {
+                continue;
+            }
+            if let Ok(id) = self.install_dictionary(kind, &samples) {
+                trained.push((kind, id));
+            }
+        }
+        Ok(trained)
     }
 }

@@ -445,6 +445,14 @@ impl Mnemo {
         self.engine.stats()
     }
 
+    /// Train new zstd dictionaries from the values already stored, one per content kind
+    /// with enough data; later writes use them, earlier values stay readable with the
+    /// dictionary their frame names. Returns the kinds trained and their new dictionary ids.
+    /// Costs one pass over up to 4 MiB of values per kind.
+    pub fn retrain_dictionaries(&self) -> Result<Vec<(crate::codec::ContentKind, u32)>> {
+        self.engine.retrain_dictionaries()
+    }
+
     /// Flush memtables to disk so on-disk sizes are final (used before measuring).
     pub fn flush(&self) -> Result<()> {
         let g = self.engine.db()?;
