@@ -16,6 +16,7 @@
 //! This module owns the frame format and the in-memory dictionary registry; persisting
 //! dictionaries is the store's job.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -219,15 +220,13 @@ impl Codec {
         let (compression, dict_id, body) = if raw.len() < MIN_COMPRESS_LEN {
             (COMPRESSION_NONE, 0, raw.to_vec())
         } else if let Some(dict) = dict {
-            let mut c = zstd::bulk::Compressor::with_prepared_dictionary(&dict.encoder)
-                .map_err(|e| Error::Storage(format!("zstd: {e}")))?;
-            let out = c
-                .compress(raw)
-                .map_err(|e| Error::Storage(format!("zstd: {e}")))?;
+            let out = with_cctx(raw.len(), |cctx, out| {
+                cctx.compress_using_cdict(out, raw, dict.encoder.as_cdict())
+            })?;
             (COMPRESSION_ZSTD_DICT, dict.id, out)
         } else {
-            let out = zstd::bulk::compress(raw, self.level)
-                .map_err(|e| Error::Storage(format!("zstd: {e}")))?;
+            let level = self.level;
+            let out = with_cctx(raw.len(), |cctx, out| cctx.compress(out, raw, level))?;
             (COMPRESSION_ZSTD, 0, out)
         };
         // Keep the smaller of compressed and raw.
@@ -251,6 +250,50 @@ impl Codec {
             dicts.get(&id).map(|d| &d.decoder)
         })
     }
+}
+
+thread_local! {
+    /// One zstd compression context per thread, reused: creating one per value costs more
+    /// than compressing a small value.
+    static CCTX: RefCell<Option<zstd::zstd_safe::CCtx<'static>>> = const { RefCell::new(None) };
+    /// One zstd decompression context per thread, reused.
+    static DCTX: RefCell<Option<zstd::zstd_safe::DCtx<'static>>> = const { RefCell::new(None) };
+}
+
+/// Run a one-shot compression with this thread's context into a buffer sized for the
+/// worst case.
+fn with_cctx(
+    raw_len: usize,
+    f: impl FnOnce(&mut zstd::zstd_safe::CCtx<'static>, &mut Vec<u8>) -> zstd::zstd_safe::SafeResult,
+) -> Result<Vec<u8>> {
+    CCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let cctx = slot.get_or_insert_with(zstd::zstd_safe::CCtx::create);
+        let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(raw_len));
+        f(cctx, &mut out).map_err(|code| {
+            Error::Storage(format!("zstd: {}", zstd::zstd_safe::get_error_name(code)))
+        })?;
+        Ok(out)
+    })
+}
+
+/// Run a one-shot decompression of exactly `raw_len` bytes with this thread's context.
+fn with_dctx(
+    raw_len: usize,
+    f: impl FnOnce(&mut zstd::zstd_safe::DCtx<'static>, &mut Vec<u8>) -> zstd::zstd_safe::SafeResult,
+) -> Result<Vec<u8>> {
+    DCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let dctx = slot.get_or_insert_with(zstd::zstd_safe::DCtx::create);
+        let mut out = Vec::with_capacity(raw_len);
+        f(dctx, &mut out).map_err(|code| {
+            Error::corrupted(
+                "value",
+                format!("zstd: {}", zstd::zstd_safe::get_error_name(code)),
+            )
+        })?;
+        Ok(out)
+    })
 }
 
 fn header(compression: u8, seal: u8, dict_id: u32, raw_len: u32) -> [u8; HEADER_LEN] {
@@ -340,16 +383,14 @@ pub fn decode_frame<'d>(
     }
     let out = match h.compression {
         COMPRESSION_NONE => body,
-        COMPRESSION_ZSTD => zstd::bulk::decompress(&body, raw_len)
-            .map_err(|e| Error::corrupted("value", format!("zstd: {e}")))?,
+        COMPRESSION_ZSTD => with_dctx(raw_len, |dctx, out| dctx.decompress(out, &body))?,
         _ => {
             let dict = dictionary(h.dict_id).ok_or_else(|| {
                 Error::corrupted("value", format!("unknown dictionary {}", h.dict_id))
             })?;
-            let mut d = zstd::bulk::Decompressor::with_prepared_dictionary(dict)
-                .map_err(|e| Error::corrupted("value", format!("zstd: {e}")))?;
-            d.decompress(&body, raw_len)
-                .map_err(|e| Error::corrupted("value", format!("zstd: {e}")))?
+            with_dctx(raw_len, |dctx, out| {
+                dctx.decompress_using_ddict(out, &body, dict.as_ddict())
+            })?
         }
     };
     if out.len() != raw_len {

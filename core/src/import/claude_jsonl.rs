@@ -100,12 +100,22 @@ struct Run {
 /// Parses a log into its sessions.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<ParsedSession>, ImportError> {
     let mut runs: Vec<Run> = Vec::new();
+    let mut truncated_tail = false;
     for (index, line) in lines(bytes).enumerate() {
         if trim(line.text).is_empty() {
             continue;
         }
-        let raw =
-            parse_line(line.text).map_err(|e| malformed(format!("line {}: {e}", index + 1)))?;
+        let raw = match parse_line(line.text) {
+            Ok(raw) => raw,
+            // A last line with no newline that does not parse is a write in progress (Claude
+            // Code appends to the log while a session runs): keep its bytes in the last
+            // session's span, flag it, and import the complete lines.
+            Err(_) if line.next == bytes.len() && line.end == bytes.len() && !runs.is_empty() => {
+                truncated_tail = true;
+                continue;
+            }
+            Err(e) => return Err(malformed(format!("line {}: {e}", index + 1))),
+        };
         let sid = as_string(raw.session_id);
         let new_session = match (runs.last(), &sid) {
             (None, _) => true,
@@ -128,7 +138,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<ParsedSession>, ImportError> {
     if runs.is_empty() {
         return Err(malformed("no JSON lines".into()));
     }
-    Ok(finish(runs, bytes.len()))
+    let mut sessions = finish(runs, bytes.len());
+    if truncated_tail {
+        if let Some(last) = sessions.last_mut() {
+            last.metadata.insert("truncated_tail".into(), "true".into());
+        }
+    }
+    Ok(sessions)
 }
 
 /// A malformed-log error.
@@ -287,7 +303,7 @@ mod tests {
 
     #[test]
     fn bad_line_is_named() {
-        let src = format!("{}\n{{\"type\":\"user\",", line("a", "user", "\"x\""));
+        let src = format!("{}\n{{\"type\":\"user\",\n", line("a", "user", "\"x\""));
         match parse(src.as_bytes()) {
             Err(ImportError::Malformed { format, reason }) => {
                 assert_eq!(format, "claude-code-jsonl");

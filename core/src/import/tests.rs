@@ -104,8 +104,22 @@ fn jsonl_fixture_resumed_and_agent() {
 }
 
 #[test]
-fn jsonl_fixture_truncated_line_is_malformed() {
-    match parse(TRUNCATED) {
+fn jsonl_fixture_cut_off_last_line_is_a_write_in_progress() {
+    // The fixture's last line was cut mid-write (no newline): the complete lines import,
+    // the partial line stays in the span (byte-exact export) and the session is flagged.
+    let parsed = parse(TRUNCATED).expect("complete lines import");
+    let last = parsed.sessions.last().unwrap();
+    assert_eq!(last.span.end, TRUNCATED.len());
+    assert_eq!(
+        last.metadata.get("truncated_tail").map(String::as_str),
+        Some("true")
+    );
+    // The same damage followed by more lines is malformed, naming the line.
+    let mut damaged = TRUNCATED.to_vec();
+    damaged.extend_from_slice(b"\n");
+    damaged.extend_from_slice(TRUNCATED.split(|&b| b == b'\n').next().unwrap());
+    damaged.push(b'\n');
+    match parse(&damaged) {
         Err(ImportError::Malformed { format, reason }) => {
             assert_eq!(format, Format::ClaudeCodeJsonl.name());
             assert!(reason.starts_with("line 6:"), "{reason}");
