@@ -197,3 +197,52 @@ fn bad_input_is_reported_and_nothing_is_lost() {
     let stats = json(d, &["stats"]);
     assert!(stats["sessions"].as_u64().unwrap() >= 6);
 }
+
+#[test]
+fn discover_finds_tool_histories_in_their_usual_places() {
+    let home = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let samples = samples();
+    let copy = |from: &str, to: &Path| {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(samples.join(from), to).unwrap();
+    };
+    copy(
+        "claude-code/8c1f4e2a-3b5d-4e6f-9a7b-1c2d3e4f5a6b.jsonl",
+        &home
+            .path()
+            .join(".claude/projects/-home-dev-ledger/8c1f4e2a.jsonl"),
+    );
+    copy(
+        "aider/aider.chat.history.md",
+        &root.path().join("app/.aider.chat.history.md"),
+    );
+    copy(
+        "specstory/2025-06-02_14-05-debugging-a-flaky-websocket-test.md",
+        &root.path().join("web/.specstory/history/2025-06-02.md"),
+    );
+    // Noise that discovery must not pick up.
+    copy(
+        "aider/aider.chat.history.md",
+        &root
+            .path()
+            .join("app/node_modules/x/.aider.chat.history.md"),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mnemo"))
+        .env("HOME", home.path())
+        .arg("--dir")
+        .arg(store.path())
+        .args(["--json", "import", "--discover", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"].as_array().unwrap().len(), 3, "{report}");
+    assert_eq!(report["sessions_imported"], 4, "{report}");
+}
