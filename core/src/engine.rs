@@ -30,12 +30,18 @@ pub(crate) const CF_BLOBS: &str = "blobs";
 pub(crate) const CF_INDEX: &str = "index";
 /// Column family: prompt templates and workflows (projection).
 pub(crate) const CF_PROMPTS: &str = "prompts";
+/// Column family: `(stream, version)` → sequence number, for reading one stream.
+pub(crate) const CF_STREAM_INDEX: &str = "stream_index";
+/// Column family: host projections' read models, `(projection, generation) ++ key`.
+pub(crate) const CF_VIEWS: &str = "views";
 /// Column family: dictionaries, counters and other engine metadata.
 pub(crate) const CF_META: &str = "meta";
 
-pub(crate) const ALL_CFS: [&str; 8] = [
+pub(crate) const ALL_CFS: [&str; 10] = [
     CF_LOG,
     CF_STREAMS,
+    CF_STREAM_INDEX,
+    CF_VIEWS,
     CF_SESSIONS,
     CF_SOURCES,
     CF_BLOBS,
@@ -65,6 +71,8 @@ pub struct Options {
     pub dictionary_training_bytes: usize,
     /// RocksDB block cache size in bytes (default 64 MiB).
     pub block_cache_bytes: usize,
+    /// Largest payload plus metadata of one host event (default 4 MiB).
+    pub max_event_bytes: usize,
 }
 
 impl Default for Options {
@@ -76,6 +84,7 @@ impl Default for Options {
             seal: Arc::new(Plaintext),
             dictionary_training_bytes: 1 << 20,
             block_cache_bytes: 64 << 20,
+            max_event_bytes: 4 << 20,
         }
     }
 }
@@ -89,6 +98,7 @@ impl std::fmt::Debug for Options {
             .field("seal_id", &self.seal.id())
             .field("dictionary_training_bytes", &self.dictionary_training_bytes)
             .field("block_cache_bytes", &self.block_cache_bytes)
+            .field("max_event_bytes", &self.max_event_bytes)
             .finish()
     }
 }
@@ -97,6 +107,8 @@ impl std::fmt::Debug for Options {
 pub(crate) struct WriterState {
     /// Next log sequence number to assign.
     pub next_seq: u64,
+    /// Hash of the last log entry (the chain head).
+    pub head_hash: [u8; 32],
     /// Running totals, persisted with every commit that changes them.
     pub stats: crate::stats::Counters,
 }
@@ -170,6 +182,10 @@ pub(crate) struct Engine {
     pub dict_lock: Mutex<()>,
     pub feed: Feed,
     pub closed: AtomicBool,
+    pub max_event_bytes: usize,
+    pub upcasters: crate::events::upcast::Upcasters,
+    /// One lock per host projection, so two runners never apply the same events twice.
+    pub projection_locks: Mutex<std::collections::HashMap<String, Arc<Mutex<()>>>>,
     write_opts_sync: bool,
 }
 
@@ -234,7 +250,7 @@ impl Engine {
         })?;
         let codec = Codec::new(options.compression_level, options.seal.clone());
         crate::dictionaries::load(&db, &codec, options.compression_level)?;
-        let last_seq = crate::log::last_seq(&db)?;
+        let (last_seq, head_hash) = crate::log::log_head(&db, &codec)?;
         let stats = crate::stats::Counters::load(&db)?;
         let sampler = Sampler::new(options.dictionary_training_bytes);
         Ok(Arc::new(Engine {
@@ -244,12 +260,16 @@ impl Engine {
             write_opts_sync: options.sync_writes,
             writer: Mutex::new(WriterState {
                 next_seq: last_seq + 1,
+                head_hash,
                 stats,
             }),
             sampler: Mutex::new(sampler),
             dict_lock: Mutex::new(()),
             feed: Feed::new(last_seq),
             closed: AtomicBool::new(false),
+            max_event_bytes: options.max_event_bytes,
+            upcasters: Default::default(),
+            projection_locks: Mutex::new(Default::default()),
         }))
     }
 

@@ -102,7 +102,27 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
-    /// Waiting on the change feed timed out or the store was closed while waiting.
+    /// A host projection failed on an event; it stopped there and resumes from that event.
+    #[error("projection {name} failed at event {seq}: {reason}")]
+    ProjectionFailed {
+        /// The projection.
+        name: String,
+        /// The event it failed on (not applied).
+        seq: u64,
+        /// What the projection reported.
+        reason: String,
+    },
+    /// An upcaster failed to turn an old event schema into the next one.
+    #[error("upcasting {kind} from schema {schema} failed: {reason}")]
+    Upcast {
+        /// Event type.
+        kind: String,
+        /// The schema it was upcast from.
+        schema: u32,
+        /// What the upcaster reported.
+        reason: String,
+    },
+    /// The store was closed (or closed while a caller waited on the change feed).
     #[error("the store was closed")]
     Closed,
 }
@@ -130,6 +150,8 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::InvalidInput(_) => "invalid_input",
             Error::TooLarge { .. } => "too_large",
+            Error::ProjectionFailed { .. } => "projection_failed",
+            Error::Upcast { .. } => "upcast",
             Error::Closed => "closed",
         }
     }

@@ -185,12 +185,12 @@ impl Engine {
             let mut new = Vec::new();
             for (si, s) in f.sessions.iter().enumerate() {
                 if group_sessions.insert(s.id) {
-                    events.push(NewEvent {
-                        stream: format!("session/{}", id_to_hex(&s.id)),
-                        expected: Expected::NoStream,
-                        kind: SESSION_IMPORTED.to_string(),
-                        payload: s.record.clone(),
-                    });
+                    events.push(NewEvent::internal(
+                        format!("session/{}", id_to_hex(&s.id)),
+                        Expected::NoStream,
+                        SESSION_IMPORTED,
+                        s.record.clone(),
+                    ));
                     new.push(si);
                 }
             }
@@ -200,12 +200,12 @@ impl Engine {
                 path: Some(f.path.display().to_string()),
                 sessions: f.all_ids.clone(),
             };
-            events.push(NewEvent {
-                stream: format!("source/{}", id_to_hex(&f.source_id)),
-                expected: Expected::NoStream,
-                kind: SOURCE_IMPORTED.to_string(),
-                payload: encode(&source)?,
-            });
+            events.push(NewEvent::internal(
+                format!("source/{}", id_to_hex(&f.source_id)),
+                Expected::NoStream,
+                SOURCE_IMPORTED,
+                encode(&source)?,
+            ));
             plan.push((fi, new));
         }
         self.commit(events, |g, w, batch, entries| {

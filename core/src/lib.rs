@@ -31,7 +31,7 @@ mod dictionaries;
 #[cfg(feature = "store")]
 mod engine;
 #[cfg(feature = "store")]
-pub mod feed;
+pub mod events;
 #[cfg(feature = "store")]
 mod ingest;
 #[cfg(feature = "store")]
@@ -54,6 +54,10 @@ pub use model::*;
 
 #[cfg(feature = "store")]
 pub use engine::Options;
+#[cfg(feature = "store")]
+pub use events::subscription::{SubscribeOptions, Subscription};
+#[cfg(feature = "store")]
+pub use events::{AppendResult, EventData, EventFilter, LogVerification, ReadDirection};
 #[cfg(feature = "store")]
 pub use log::{Expected, LogEntry};
 #[cfg(feature = "store")]

@@ -11,7 +11,7 @@ use rocksdb::{IteratorMode, WriteBatch, DB};
 use serde::{Deserialize, Serialize};
 
 use crate::codec::ContentKind;
-use crate::engine::{DbGuard, Engine, WriterState, CF_LOG, CF_STREAMS};
+use crate::engine::{DbGuard, Engine, WriterState, CF_LOG, CF_STREAMS, CF_STREAM_INDEX};
 use crate::error::{Error, Result};
 use crate::model::Millis;
 
@@ -29,11 +29,43 @@ pub struct LogEntry {
     pub version: u64,
     /// Event type (`session.imported`, `prompt.added`, ...).
     pub kind: String,
+    /// Schema version of the payload, for upcasting old events on read (from 1).
+    pub schema: u32,
     /// When it was committed.
     pub timestamp: Millis,
     /// Event body; its encoding depends on `kind`.
     pub payload: Vec<u8>,
+    /// Host metadata (opaque bytes, often JSON); empty for Mnemo's own events.
+    pub metadata: Vec<u8>,
+    /// BLAKE3 over the previous entry's hash and this entry: the log's hash chain.
+    pub hash: [u8; 32],
 }
+
+impl LogEntry {
+    /// The hash this entry must carry, given the previous entry's hash.
+    pub fn chained_hash(&self, previous: &[u8; 32]) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(b"mnemo/log/v1\0");
+        h.update(previous);
+        h.update(&self.seq.to_be_bytes());
+        for field in [
+            self.stream.as_bytes(),
+            self.kind.as_bytes(),
+            &self.payload,
+            &self.metadata,
+        ] {
+            h.update(&(field.len() as u64).to_be_bytes());
+            h.update(field);
+        }
+        h.update(&self.version.to_be_bytes());
+        h.update(&self.schema.to_be_bytes());
+        h.update(&self.timestamp.to_be_bytes());
+        *h.finalize().as_bytes()
+    }
+}
+
+/// The hash before the first entry.
+pub const GENESIS_HASH: [u8; 32] = [0; 32];
 
 /// What version a stream must be at for an append to succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,14 +94,57 @@ pub(crate) struct NewEvent {
     pub stream: String,
     pub expected: Expected,
     pub kind: String,
+    pub schema: u32,
     pub payload: Vec<u8>,
+    pub metadata: Vec<u8>,
+}
+
+impl NewEvent {
+    /// One of Mnemo's own events (schema 1, no metadata).
+    pub fn internal(stream: String, expected: Expected, kind: &str, payload: Vec<u8>) -> Self {
+        NewEvent {
+            stream,
+            expected,
+            kind: kind.to_string(),
+            schema: 1,
+            payload,
+            metadata: Vec::new(),
+        }
+    }
+}
+
+/// Key of the stream index: `(stream, version)` → sequence number.
+pub(crate) fn stream_index_key(stream: &str, version: u64) -> Vec<u8> {
+    crate::keys::KeyBuilder::new()
+        .str(stream)
+        .u64(version)
+        .finish()
 }
 
 pub(crate) fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
 }
 
+/// Highest sequence number in the log (0 when empty) and the hash of that entry.
+pub(crate) fn log_head(db: &DB, codec: &crate::codec::Codec) -> Result<(u64, [u8; 32])> {
+    let cf = db
+        .cf_handle(CF_LOG)
+        .ok_or_else(|| Error::corrupted("store", "log column family missing"))?;
+    let mut it = db.iterator_cf(cf, IteratorMode::End);
+    match it.next() {
+        None => Ok((0, GENESIS_HASH)),
+        Some(item) => {
+            let (_, v) = item?;
+            let raw = codec.decode(&v)?;
+            let e: LogEntry =
+                postcard::from_bytes(&raw).map_err(|e| Error::corrupted("log entry", e))?;
+            Ok((e.seq, e.hash))
+        }
+    }
+}
+
 /// Highest sequence number in the log (0 when empty).
+#[allow(dead_code)]
 pub(crate) fn last_seq(db: &DB) -> Result<u64> {
     let cf = db
         .cf_handle(CF_LOG)
@@ -143,6 +218,7 @@ impl Engine {
         let mut versions: std::collections::HashMap<String, Option<u64>> = Default::default();
         let timestamp = now_millis();
         let mut seq = writer.next_seq;
+        let mut head = writer.head_hash;
         for ev in events {
             if ev.payload.len() > MAX_PAYLOAD_LEN {
                 return Err(Error::TooLarge {
@@ -169,14 +245,19 @@ impl Engine {
             }
             let version = current.unwrap_or(0) + 1;
             versions.insert(ev.stream.clone(), Some(version));
-            let entry = LogEntry {
+            let mut entry = LogEntry {
                 seq,
                 stream: ev.stream,
                 version,
                 kind: ev.kind,
+                schema: ev.schema,
                 timestamp,
                 payload: ev.payload,
+                metadata: ev.metadata,
+                hash: GENESIS_HASH,
             };
+            entry.hash = entry.chained_hash(&head);
+            head = entry.hash;
             let raw = postcard::to_stdvec(&entry)
                 .map_err(|e| Error::Storage(format!("encoding log entry: {e}")))?;
             let frame = self.encode_sampled(ContentKind::Record, &raw)?;
@@ -187,12 +268,18 @@ impl Engine {
                 entry.stream.as_bytes(),
                 version.to_be_bytes(),
             );
+            batch.put_cf(
+                g.cf(CF_STREAM_INDEX),
+                stream_index_key(&entry.stream, version),
+                seq.to_be_bytes(),
+            );
             entries.push(entry);
             seq += 1;
         }
         let out = project(&g, writer, &mut batch, &entries)?;
         g.db().write_opt(batch, &self.write_options())?;
         writer.next_seq = seq;
+        writer.head_hash = head;
         Ok((entries, out))
     }
 
@@ -226,7 +313,7 @@ impl Engine {
         let mut out = Vec::new();
         for item in it.take(limit) {
             let (_, v) = item?;
-            out.push(self.decode_entry(&v)?);
+            out.push(self.upcast(self.decode_entry(&v)?)?);
         }
         Ok(out)
     }

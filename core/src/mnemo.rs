@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::events::subscription::{SubscribeOptions, Subscription};
 use crate::log::LogEntry;
 use crate::model::{Millis, PromptTemplate, Role, SessionInfo, Workflow, WorkflowStep};
 use crate::sessions::{ImportedFile, Session};
@@ -435,9 +436,25 @@ impl Mnemo {
         }
     }
 
-    /// A change feed starting at sequence number `from` (1 = the beginning).
-    pub fn subscribe(&self, from: u64) -> crate::feed::Subscription {
-        crate::feed::Subscription::new(self.clone(), from)
+    /// A change feed starting at sequence number `from` (1 = the beginning), every entry.
+    pub fn subscribe(&self, from: u64) -> Subscription {
+        Subscription::open(
+            self.clone(),
+            SubscribeOptions {
+                from: Some(from),
+                ..Default::default()
+            },
+        )
+        .expect("an unnamed subscription opens without I/O")
+    }
+
+    /// A change feed with a filter and, when named, a persisted checkpoint to resume from.
+    pub fn subscribe_with(&self, options: SubscribeOptions) -> Result<Subscription> {
+        Subscription::open(self.clone(), options)
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Counters and on-disk sizes.

@@ -173,12 +173,12 @@ impl Engine {
             };
             let payload =
                 postcard::to_stdvec(&template).map_err(|e| Error::Storage(e.to_string()))?;
-            let event = NewEvent {
-                stream: stream(name),
-                expected: stream_version.map_or(Expected::NoStream, Expected::Exact),
-                kind: PROMPT_ADDED.to_string(),
-                payload: payload.clone(),
-            };
+            let event = NewEvent::internal(
+                stream(name),
+                stream_version.map_or(Expected::NoStream, Expected::Exact),
+                PROMPT_ADDED,
+                payload.clone(),
+            );
             let result = self.commit(vec![event], |g, w, batch, _| {
                 batch.put_cf(g.cf(CF_PROMPTS), version_key(name, version), &payload);
                 w.stats.prompt_versions += 1;
@@ -211,12 +211,7 @@ impl Engine {
             version,
         })
         .map_err(|e| Error::Storage(e.to_string()))?;
-        let event = NewEvent {
-            stream: stream(name),
-            expected: Expected::Any,
-            kind: PROMPT_LABELED.to_string(),
-            payload,
-        };
+        let event = NewEvent::internal(stream(name), Expected::Any, PROMPT_LABELED, payload);
         self.commit(vec![event], |g, _, batch, _| {
             batch.put_cf(
                 g.cf(CF_PROMPTS),

@@ -86,12 +86,12 @@ impl Engine {
             };
             let payload =
                 postcard::to_stdvec(&workflow).map_err(|e| Error::Storage(e.to_string()))?;
-            let event = NewEvent {
-                stream: stream.clone(),
-                expected: current.map_or(Expected::NoStream, Expected::Exact),
-                kind: WORKFLOW_ADDED.to_string(),
-                payload: payload.clone(),
-            };
+            let event = NewEvent::internal(
+                stream.clone(),
+                current.map_or(Expected::NoStream, Expected::Exact),
+                WORKFLOW_ADDED,
+                payload.clone(),
+            );
             let result = self.commit(vec![event], |g, w, batch, _| {
                 batch.put_cf(g.cf(CF_PROMPTS), version_key(name, version), &payload);
                 w.stats.workflow_versions += 1;
