@@ -201,6 +201,8 @@ pub enum LogCmd {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Check the log's hash chain from the first entry to the last.
+    Verify,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -226,6 +228,8 @@ pub fn run(cli: Cli) -> CmdResult {
         crate::Command::Prompt(cmd) => prompt(&store, cmd, json),
         crate::Command::Workflow(cmd) => workflow(&store, cmd, json),
         crate::Command::Log(cmd) => log(&store, cmd, json),
+        crate::Command::Events(cmd) => crate::events::events(&store, cmd, json),
+        crate::Command::Projections(cmd) => crate::events::projections(&store, cmd, json),
         crate::Command::Stats => stats(&store, json),
     }
 }
@@ -630,11 +634,22 @@ fn print_entry(e: &mnemo::LogEntry, json: bool) {
 }
 
 fn log(store: &Mnemo, cmd: LogCmd, json: bool) -> CmdResult {
-    let LogCmd::Tail {
-        from,
-        follow,
-        limit,
-    } = cmd;
+    let (from, follow, limit) = match cmd {
+        LogCmd::Tail {
+            from,
+            follow,
+            limit,
+        } => (from, follow, limit),
+        LogCmd::Verify => {
+            let v = store.verify_log()?;
+            if json {
+                print_json(&v)?;
+            } else {
+                println!("log ok: {} entries, head {}", v.entries, v.head);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let from = from.unwrap_or_else(|| store.last_seq().saturating_sub(19).max(1));
     let mut printed = 0usize;
     let done = |n: usize| limit.is_some_and(|l| n >= l);

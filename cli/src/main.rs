@@ -5,6 +5,7 @@
 //! `--json` prints machine-readable JSON instead. Errors go to stderr with exit code 1.
 
 mod commands;
+mod events;
 mod output;
 
 use std::path::PathBuf;
@@ -43,6 +44,12 @@ pub enum Command {
     /// Read the log (change feed).
     #[command(subcommand)]
     Log(commands::LogCmd),
+    /// Append, read and subscribe to host event streams.
+    #[command(subcommand)]
+    Events(events::EventsCmd),
+    /// Run, rebuild and inspect projections.
+    #[command(subcommand)]
+    Projections(events::ProjectionsCmd),
     /// Counts, raw vs stored bytes and compression ratio.
     Stats,
 }

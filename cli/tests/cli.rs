@@ -246,3 +246,66 @@ fn discover_finds_tool_histories_in_their_usual_places() {
     assert_eq!(report["files"].as_array().unwrap().len(), 3, "{report}");
     assert_eq!(report["sessions_imported"], 4, "{report}");
 }
+
+#[test]
+fn events_and_projections() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "events",
+            "append",
+            "orders-1",
+            "placed",
+            "--data",
+            "{\"id\":1}",
+            "--expected",
+            "none",
+        ],
+    );
+    ok(
+        d,
+        &["events", "append", "orders-1", "paid", "--expected", "1"],
+    );
+    let conflict = mnemo(
+        d,
+        &["events", "append", "orders-1", "paid", "--expected", "1"],
+    );
+    assert_eq!(conflict.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&conflict.stderr).contains("current 2"));
+    let reserved = mnemo(d, &["events", "append", "session/x", "k"]);
+    assert_eq!(reserved.status.code(), Some(1));
+    let back = ok(d, &["events", "read", "orders-1", "--backward"]);
+    let kinds: Vec<&str> = back
+        .lines()
+        .map(|l| if l.contains("paid") { "paid" } else { "placed" })
+        .collect();
+    assert_eq!(kinds, ["paid", "placed"]);
+    // A named subscription resumes after its checkpoint.
+    let first = ok(d, &["events", "subscribe", "--name", "s", "--limit", "1"]);
+    assert!(first.contains("placed"));
+    let second = ok(
+        d,
+        &["events", "subscribe", "--name", "s", "--idle-timeout", "1"],
+    );
+    assert!(
+        second.contains("paid") && !second.contains("placed"),
+        "{second}"
+    );
+    ok(d, &["projections", "run", "event-counts"]);
+    let counts = ok(d, &["projections", "show", "event-counts"]);
+    assert!(
+        counts.contains("paid  1") && counts.contains("placed  1"),
+        "{counts}"
+    );
+    ok(d, &["events", "append", "orders-2", "placed"]);
+    let rebuilt = json(d, &["projections", "rebuild", "event-counts"]);
+    assert_eq!(rebuilt["generation"], 1);
+    assert!(ok(d, &["projections", "show", "event-counts"]).contains("placed  2"));
+    assert!(ok(d, &["projections", "list"]).contains("event-counts"));
+    let unknown = mnemo(d, &["projections", "run", "mine"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    let verify = json(d, &["log", "verify"]);
+    assert_eq!(verify["entries"], 3);
+}

@@ -80,7 +80,7 @@ pub enum Error {
         name: String,
     },
     /// An append whose expected stream version did not match.
-    #[error("version conflict on stream {stream}: expected {expected}, current {current:?}")]
+    #[error("version conflict on stream {stream}: expected {expected}, current {}", current.map_or_else(|| "none (no stream)".to_string(), |v| v.to_string()))]
     Conflict {
         /// The stream.
         stream: String,
