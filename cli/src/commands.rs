@@ -231,6 +231,21 @@ pub fn run(cli: Cli) -> CmdResult {
         crate::Command::Events(cmd) => crate::events::events(&store, cmd, json),
         crate::Command::Projections(cmd) => crate::events::projections(&store, cmd, json),
         crate::Command::Stats => stats(&store, json),
+        crate::Command::Compact { level } => {
+            let r = store.compact(level)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "{} of {} session blobs rewritten: {} -> {}",
+                    r.rewritten,
+                    r.blobs,
+                    bytes(r.bytes_before),
+                    bytes(r.bytes_after)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -700,9 +715,9 @@ fn stats(store: &Mnemo, json: bool) -> CmdResult {
         println!("source files    {}", c.sources);
         println!("raw bytes       {}", bytes(c.raw_bytes));
         println!(
-            "stored content  {} (chunks {} + log {})",
+            "stored content  {} (sessions {} + log {})",
             bytes(s.stored_content_bytes),
-            bytes(c.chunk_stored_bytes),
+            bytes(c.blob_stored_bytes),
             bytes(c.log_stored_bytes)
         );
         println!("ratio           {:.2}x", s.compression_ratio());

@@ -52,6 +52,12 @@ pub enum Command {
     Projections(events::ProjectionsCmd),
     /// Counts, raw vs stored bytes and compression ratio.
     Stats,
+    /// Recompress stored sessions harder (smaller store; safe while in use).
+    Compact {
+        /// zstd level, 1-22 (higher is smaller and slower).
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i32).range(1..=22))]
+        level: i32,
+    },
 }
 
 /// The default store directory.
@@ -67,6 +73,13 @@ pub fn default_dir() -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    // Behave like other Unix tools when the reader goes away (`mnemo log tail | head`):
+    // end quietly on SIGPIPE instead of panicking on a failed write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

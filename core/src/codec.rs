@@ -141,6 +141,8 @@ pub struct Codec {
     seal: Arc<dyn Seal>,
     dictionaries: RwLock<HashMap<u32, Arc<Dictionary>>>,
     newest: RwLock<HashMap<ContentKind, Arc<Dictionary>>>,
+    /// Encoder dictionaries prepared for other levels than `level`, by (id, level).
+    leveled: std::sync::Mutex<HashMap<(u32, i32), Arc<zstd::dict::EncoderDictionary<'static>>>>,
 }
 
 impl std::fmt::Debug for Codec {
@@ -157,6 +159,7 @@ impl Codec {
             seal,
             dictionaries: RwLock::new(HashMap::new()),
             newest: RwLock::new(HashMap::new()),
+            leveled: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -201,6 +204,43 @@ impl Codec {
 
     /// Encode a value of `kind` into a frame.
     pub fn encode(&self, kind: ContentKind, raw: &[u8]) -> Result<Vec<u8>> {
+        let dict = self.newest_for(kind);
+        self.encode_inner(raw, self.level, dict.as_ref().map(|d| (d.id, &d.encoder)))
+    }
+
+    /// Encode at zstd `level` with the newest dictionary of `kind` prepared for that level
+    /// (prepared once per dictionary and level, then cached). Used to recompress stored
+    /// values harder than the write path does.
+    pub fn encode_at(&self, kind: ContentKind, raw: &[u8], level: i32) -> Result<Vec<u8>> {
+        let Some(dict) = self.newest_for(kind) else {
+            return self.encode_inner(raw, level, None);
+        };
+        let encoder = {
+            let mut cache = self.leveled.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .entry((dict.id, level))
+                .or_insert_with(|| {
+                    Arc::new(zstd::dict::EncoderDictionary::copy(&dict.bytes, level))
+                })
+                .clone()
+        };
+        self.encode_inner(raw, level, Some((dict.id, &encoder)))
+    }
+
+    fn newest_for(&self, kind: ContentKind) -> Option<Arc<Dictionary>> {
+        self.newest
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&kind)
+            .cloned()
+    }
+
+    fn encode_inner(
+        &self,
+        raw: &[u8],
+        level: i32,
+        dict: Option<(u32, &zstd::dict::EncoderDictionary<'static>)>,
+    ) -> Result<Vec<u8>> {
         if raw.len() > MAX_VALUE_LEN {
             return Err(Error::TooLarge {
                 what: "value",
@@ -208,24 +248,14 @@ impl Codec {
                 limit: MAX_VALUE_LEN as u64,
             });
         }
-        let dict = if raw.len() >= MIN_COMPRESS_LEN {
-            self.newest
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&kind)
-                .cloned()
-        } else {
-            None
-        };
         let (compression, dict_id, body) = if raw.len() < MIN_COMPRESS_LEN {
             (COMPRESSION_NONE, 0, raw.to_vec())
-        } else if let Some(dict) = dict {
+        } else if let Some((id, encoder)) = dict {
             let out = with_cctx(raw.len(), |cctx, out| {
-                cctx.compress_using_cdict(out, raw, dict.encoder.as_cdict())
+                cctx.compress_using_cdict(out, raw, encoder.as_cdict())
             })?;
-            (COMPRESSION_ZSTD_DICT, dict.id, out)
+            (COMPRESSION_ZSTD_DICT, id, out)
         } else {
-            let level = self.level;
             let out = with_cctx(raw.len(), |cctx, out| cctx.compress(out, raw, level))?;
             (COMPRESSION_ZSTD, 0, out)
         };

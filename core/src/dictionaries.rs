@@ -15,11 +15,11 @@ use crate::error::{Error, Result};
 
 const DICT_PREFIX: &[u8] = b"dict/";
 /// Largest sample kept per value.
-const MAX_SAMPLE_LEN: usize = 16 << 10;
+const MAX_SAMPLE_LEN: usize = 64 << 10;
 /// Sample bytes read back from the store per kind when retraining.
 const RETRAIN_SAMPLE_BYTES: usize = 4 << 20;
 /// Largest dictionary trained.
-const MAX_DICT_LEN: usize = 64 << 10;
+const MAX_DICT_LEN: usize = 112 << 10;
 
 fn dict_key(id: u32) -> Vec<u8> {
     let mut k = DICT_PREFIX.to_vec();
@@ -75,7 +75,12 @@ impl Sampler {
         let sample = &value[..value.len().min(MAX_SAMPLE_LEN)];
         *total += sample.len();
         samples.push(sample.to_vec());
-        if *total >= self.threshold {
+        // Records are small and alike: a dictionary pays off after far fewer bytes.
+        let threshold = match kind {
+            ContentKind::Record => self.threshold / 8,
+            _ => self.threshold,
+        };
+        if *total >= threshold {
             let (samples, _) = self.pending.remove(&kind).unwrap_or_default();
             Some(samples)
         } else {
@@ -95,9 +100,16 @@ impl Engine {
                 .unwrap_or_else(|e| e.into_inner())
                 .offer(kind, raw);
             if let Some(samples) = ready {
-                // A failed training (too little variety) is not an error: values are still
-                // compressed without a dictionary.
-                let _ = self.install_dictionary(kind, &samples);
+                // Train on a background thread: writers keep compressing without a
+                // dictionary meanwhile. A failed training (too little variety) is not an
+                // error: values are still compressed, just without a dictionary.
+                if let Some(engine) = self.me.upgrade() {
+                    engine.training.begin();
+                    std::thread::spawn(move || {
+                        let _ = engine.install_dictionary(kind, &samples);
+                        engine.training.end();
+                    });
+                }
             }
         }
         self.codec.encode(kind, raw)
@@ -162,5 +174,32 @@ impl Engine {
             }
         }
         Ok(trained)
+    }
+}
+
+/// Counts dictionary trainings running in the background, so `flush` can wait for them.
+#[derive(Debug, Default)]
+pub(crate) struct Training {
+    running: std::sync::Mutex<usize>,
+    done: std::sync::Condvar,
+}
+
+impl Training {
+    fn begin(&self) {
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    }
+
+    fn end(&self) {
+        let mut n = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        *n = n.saturating_sub(1);
+        self.done.notify_all();
+    }
+
+    /// Block until no training is running.
+    pub fn wait_idle(&self) {
+        let mut n = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        while *n > 0 {
+            n = self.done.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
     }
 }

@@ -62,7 +62,8 @@ pub struct Options {
     /// the machine (not of the process) can lose the last commits; a process crash loses
     /// nothing either way because RocksDB's WAL is written before a commit returns.
     pub sync_writes: bool,
-    /// zstd level for values (default 3).
+    /// zstd level for values as they are written (default 3, fast); [`crate::Mnemo::compact`]
+    /// recompresses stored sessions at a higher level later.
     pub compression_level: i32,
     /// The sealing step for values (default plaintext; encryption at rest plugs in here).
     pub seal: Arc<dyn Seal>,
@@ -174,6 +175,10 @@ impl Feed {
 
 /// The shared core behind every clone of a [`crate::Mnemo`] handle.
 pub(crate) struct Engine {
+    /// A weak handle to itself, for background work (dictionary training).
+    pub me: std::sync::Weak<Engine>,
+    /// Dictionary trainings running in the background.
+    pub training: crate::dictionaries::Training,
     db: RwLock<Option<DB>>,
     pub path: PathBuf,
     pub codec: Codec,
@@ -253,7 +258,9 @@ impl Engine {
         let (last_seq, head_hash) = crate::log::log_head(&db, &codec)?;
         let stats = crate::stats::Counters::load(&db)?;
         let sampler = Sampler::new(options.dictionary_training_bytes);
-        Ok(Arc::new(Engine {
+        Ok(Arc::new_cyclic(|me| Engine {
+            me: me.clone(),
+            training: Default::default(),
             db: RwLock::new(Some(db)),
             path: path.to_path_buf(),
             codec,

@@ -1,11 +1,11 @@
 //! Ingest: turning transcript files into committed sessions.
 //!
 //! Work is split in two so the writer lock is held only for the cheap part:
-//! 1. `prepare_file` (any thread, no lock): parse, hash, cut and compress new chunks, build
-//!    the session records and search postings.
+//! 1. `prepare_file` (any thread, no lock): parse, lay out and compress each new session's
+//!    blob, build the session records and search postings.
 //! 2. `commit_files` (writer lock): one atomic commit for a group of prepared files, with one
 //!    `session.imported` event per new session and one `source.imported` event per file,
-//!    whose projections write chunks, rows, postings and counters in the same batch.
+//!    whose projections write blobs, rows, postings and counters in the same batch.
 //!
 //! `import_paths` runs both as a pipeline: worker threads prepare files while the caller's
 //! thread commits groups of them (group commit: one fsync for several files, each file still
@@ -16,15 +16,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::blobs::PreparedChunk;
+use crate::blobs::PreparedBlob;
 use crate::engine::{Engine, CF_BLOBS, CF_SESSIONS, CF_SOURCES};
 use crate::error::{Error, Result};
 use crate::import::{self, Format, ParsedSession};
 use crate::log::{Expected, NewEvent};
 use crate::model::SessionInfo;
 use crate::sessions::{
-    id_to_hex, locate_text, session_id, ImportedFile, SessionRecord, SessionRow, SourceRecord,
-    StoredMessage, SESSION_IMPORTED, SOURCE_IMPORTED,
+    id_to_hex, locate_text, session_blob, session_id, ImportedFile, SessionRecord, SessionRow,
+    SourceRecord, StoredMessage, SESSION_IMPORTED, SOURCE_IMPORTED,
 };
 
 /// Most bytes of source files committed in one group.
@@ -36,8 +36,8 @@ const GROUP_FILES: usize = 64;
 struct PreparedSession {
     id: [u8; 16],
     record: Vec<u8>,
-    chunks: Vec<PreparedChunk>,
-    postings: Vec<crate::search::KeyValue>,
+    blob: PreparedBlob,
+    postings: crate::search::SessionPostings,
     tokens: u64,
     messages: u64,
     info: SessionInfo,
@@ -109,7 +109,7 @@ impl Engine {
             },
         })?;
         let format = parsed.format;
-        let mut seen_chunks = HashSet::new();
+        let mut seen_blobs = HashSet::new();
         let mut seen_sessions = HashSet::new();
         let mut all_ids = Vec::with_capacity(parsed.sessions.len());
         let mut sessions = Vec::new();
@@ -126,7 +126,6 @@ impl Engine {
             if !seen_sessions.insert(id) || self.session_row(&g, &id)?.is_some() {
                 continue;
             }
-            let chunks = self.prepare_chunks(&g, raw, &mut seen_chunks)?;
             let messages: Vec<StoredMessage> = p
                 .messages
                 .iter()
@@ -138,21 +137,21 @@ impl Engine {
                     tool_call_id: m.message.tool_call_id.clone(),
                 })
                 .collect();
-            let (postings, tokens) = crate::search::build_postings(
-                &id,
-                p.messages.iter().map(|m| m.message.text.as_str()),
-            );
+            let (postings, tokens) =
+                crate::search::build_postings(p.messages.iter().map(|m| m.message.text.as_str()));
             let info = build_info(p, &id, format);
+            let blob = self.prepare_blob(&g, &session_blob(raw, &messages)?, &mut seen_blobs)?;
+            let raw_len = raw.len() as u32;
             let record = encode(&SessionRecord {
                 info: info.clone(),
                 source_id,
-                chunks: chunks.iter().map(|c| c.chunk).collect(),
-                messages,
+                blob: blob.blob,
+                raw_len,
             })?;
             sessions.push(PreparedSession {
                 id,
                 record,
-                chunks,
+                blob,
                 postings,
                 tokens,
                 messages: p.messages.len() as u64,
@@ -209,8 +208,9 @@ impl Engine {
             plan.push((fi, new));
         }
         self.commit(events, |g, w, batch, entries| {
+            let entries_all = entries;
             let mut entries = entries.iter();
-            let mut batch_chunks = HashSet::new();
+            let mut batch_blobs = HashSet::new();
             for (fi, new) in &plan {
                 let f = &files[*fi];
                 for &si in new {
@@ -218,32 +218,26 @@ impl Engine {
                     let entry = entries
                         .next()
                         .ok_or_else(|| Error::Storage("event count mismatch".into()))?;
-                    for c in &s.chunks {
-                        let len = u64::from(c.chunk.len);
-                        let stored = !batch_chunks.insert(c.chunk.hash)
-                            || g.db()
-                                .get_pinned_cf(g.cf(CF_BLOBS), c.chunk.hash)?
-                                .is_some();
-                        if stored {
-                            w.stats.dedup_bytes += len;
-                            continue;
-                        }
-                        let frame = c.frame.as_ref().ok_or_else(|| {
-                            Error::corrupted("chunk", "a referenced chunk is not stored")
+                    let len = u64::from(s.blob.blob.len);
+                    let hash = s.blob.blob.hash;
+                    let stored = !batch_blobs.insert(hash)
+                        || g.db().get_pinned_cf(g.cf(CF_BLOBS), hash)?.is_some();
+                    if stored {
+                        w.stats.dedup_bytes += len;
+                    } else {
+                        let frame = s.blob.frame.as_ref().ok_or_else(|| {
+                            Error::corrupted("blob", "a referenced blob is not stored")
                         })?;
-                        batch.put_cf(g.cf(CF_BLOBS), c.chunk.hash, frame);
-                        w.stats.chunks += 1;
-                        w.stats.chunk_bytes += len;
-                        w.stats.chunk_stored_bytes += frame.len() as u64;
+                        batch.put_cf(g.cf(CF_BLOBS), hash, frame);
+                        w.stats.blobs += 1;
+                        w.stats.blob_bytes += len;
+                        w.stats.blob_stored_bytes += frame.len() as u64;
                     }
                     let row = encode(&SessionRow {
                         seq: entry.seq,
                         info: s.info.clone(),
                     })?;
                     batch.put_cf(g.cf(CF_SESSIONS), s.id, row);
-                    for (k, v) in &s.postings {
-                        batch.put_cf(g.cf(crate::engine::CF_INDEX), k, v);
-                    }
                     w.stats.tokens += s.tokens;
                     w.stats.sessions += 1;
                     w.stats.messages += s.messages;
@@ -255,6 +249,15 @@ impl Engine {
                 batch.put_cf(g.cf(CF_SOURCES), f.source_id, &entry.payload);
                 w.stats.sources += 1;
                 w.stats.raw_bytes += f.len;
+            }
+            if let Some(first) = entries_all.first() {
+                let sessions = plan.iter().flat_map(|(fi, new)| {
+                    new.iter().map(|&si| {
+                        let s = &files[*fi].sessions[si];
+                        (&s.id, &s.postings)
+                    })
+                });
+                crate::search::commit_postings(g, batch, first.seq, sessions);
             }
             w.stats.save(g, batch)
         })?;

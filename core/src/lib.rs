@@ -27,6 +27,8 @@ pub mod model;
 #[cfg(feature = "store")]
 mod blobs;
 #[cfg(feature = "store")]
+pub mod compaction;
+#[cfg(feature = "store")]
 mod dictionaries;
 #[cfg(feature = "store")]
 mod engine;

@@ -154,6 +154,7 @@ fn snippet(text: &str, query: &str) -> String {
     const WIDTH: usize = 160;
     let lower = text.to_lowercase();
     let at = crate::search::tokenize(query)
+        .into_iter()
         .filter_map(|t| lower.find(&t))
         .min()
         .unwrap_or(0);
@@ -470,8 +471,19 @@ impl Mnemo {
         self.engine.retrain_dictionaries()
     }
 
-    /// Flush memtables to disk so on-disk sizes are final (used before measuring).
+    /// Recompress stored sessions at zstd `level` (e.g. 15; higher is smaller and slower)
+    /// with the newest dictionary, keeping each blob's smaller frame. Safe to run while the
+    /// store is in use and to interrupt. Costs one decompression and one compression per
+    /// stored session.
+    pub fn compact(&self, level: i32) -> Result<crate::compaction::CompactionReport> {
+        self.engine.training.wait_idle();
+        self.engine.compact_blobs(level)
+    }
+
+    /// Wait for background dictionary training, then flush memtables to disk so on-disk
+    /// sizes are final (used before measuring).
     pub fn flush(&self) -> Result<()> {
+        self.engine.training.wait_idle();
         let g = self.engine.db()?;
         for name in crate::engine::ALL_CFS {
             g.db().flush_cf(g.cf(name))?;

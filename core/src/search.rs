@@ -6,7 +6,8 @@
 //! makes the index exactly as durable as the log entry that produced it, and the corpus
 //! (messages of coding sessions) is small enough per store for plain BM25 over postings.
 //!
-//! Posting key: `(term, session id)`; value: for each message holding the term, varints
+//! Posting key: `(term, sequence number of the commit)`; value: for each session of that
+//! commit holding the term, its id, then for each message holding the term, varints
 //! `message index delta, term frequency, message length in tokens`.
 
 use std::collections::HashMap;
@@ -15,25 +16,91 @@ use serde::Serialize;
 
 use crate::engine::{Engine, CF_INDEX};
 use crate::error::{Error, Result};
-use crate::keys::{KeyBuilder, KeyReader};
+use crate::keys::KeyBuilder;
+
+type FxHashMap<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
 
 const MIN_TERM: usize = 2;
 const MAX_TERM: usize = 32;
 const BM25_K1: f64 = 1.2;
 const BM25_B: f64 = 0.75;
 
+#[cfg(test)]
 const STOP_WORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
     "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
     "they", "this", "to", "was", "will", "with",
 ];
 
-/// Split text into lower-case index terms (alphanumeric runs, `_` included).
-pub fn tokenize(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| (MIN_TERM..=MAX_TERM).contains(&w.len()))
-        .map(str::to_lowercase)
-        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+fn is_stop_word(w: &str) -> bool {
+    // A match compiles to length-and-bytes comparisons; keep in sync with STOP_WORDS.
+    matches!(
+        w,
+        "a" | "an"
+            | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "but"
+            | "by"
+            | "for"
+            | "if"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "no"
+            | "not"
+            | "of"
+            | "on"
+            | "or"
+            | "such"
+            | "that"
+            | "the"
+            | "their"
+            | "then"
+            | "there"
+            | "these"
+            | "they"
+            | "this"
+            | "to"
+            | "was"
+            | "will"
+            | "with"
+    )
+}
+
+fn is_term_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Call `f` with each lower-case index term of `text` (alphanumeric runs, `_` included,
+/// 2-32 bytes, stop words dropped), reusing one buffer: no allocation per term.
+pub fn for_each_term(text: &str, mut f: impl FnMut(&str)) {
+    let mut buf = String::new();
+    for word in text.split(|c: char| !is_term_char(c)) {
+        if !(MIN_TERM..=MAX_TERM).contains(&word.len()) {
+            continue;
+        }
+        buf.clear();
+        if word.is_ascii() {
+            buf.push_str(word);
+            buf.make_ascii_lowercase();
+        } else {
+            buf.extend(word.chars().flat_map(char::to_lowercase));
+        }
+        if !is_stop_word(&buf) {
+            f(&buf);
+        }
+    }
+}
+
+/// Split text into lower-case index terms (see [`for_each_term`]).
+pub fn tokenize(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for_each_term(text, |t| out.push(t.to_string()));
+    out
 }
 
 /// A matching message.
@@ -79,46 +146,93 @@ fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64> {
     Err(Error::corrupted("posting", "varint too long"))
 }
 
-/// A key and its value.
-pub(crate) type KeyValue = (Vec<u8>, Vec<u8>);
+/// One session's postings: `(term, encoded postings)` sorted by term.
+pub(crate) type SessionPostings = Vec<(String, Vec<u8>)>;
 
-/// Postings of one session as `(key, value)` pairs for the `index` column family, and the
-/// number of tokens indexed. Pure, so it runs outside the writer lock.
-pub(crate) fn build_postings<'a>(
-    session_id: &[u8],
-    texts: impl Iterator<Item = &'a str>,
-) -> (Vec<KeyValue>, u64) {
-    let mut postings: HashMap<String, Vec<(u32, u32, u32)>> = HashMap::new();
-    let mut total = 0u64;
+/// Postings of one session and the number of tokens indexed. Pure, so it runs outside the
+/// writer lock; `commit_postings` merges the postings of a commit group into keys.
+pub(crate) fn build_postings<'a>(texts: impl Iterator<Item = &'a str>) -> (SessionPostings, u64) {
+    // term -> [(message index, tf)]; message lengths kept apart, known at message end.
+    let mut postings: FxHashMap<String, Vec<(u32, u32)>> = FxHashMap::default();
+    let mut lengths = Vec::new();
     for (i, text) in texts.enumerate() {
-        let mut tf: HashMap<String, u32> = HashMap::new();
+        let i = i as u32;
         let mut len = 0u32;
-        for t in tokenize(text) {
-            *tf.entry(t).or_default() += 1;
+        for_each_term(text, |t| {
             len += 1;
-        }
-        total += u64::from(len);
-        for (term, n) in tf {
-            postings.entry(term).or_default().push((i as u32, n, len));
-        }
+            match postings.get_mut(t) {
+                Some(list) => match list.last_mut() {
+                    Some((idx, tf)) if *idx == i => *tf += 1,
+                    _ => list.push((i, 1)),
+                },
+                None => {
+                    postings.insert(t.to_string(), vec![(i, 1)]);
+                }
+            }
+        });
+        lengths.push(len);
     }
-    let mut out = Vec::with_capacity(postings.len());
-    for (term, mut list) in postings {
-        list.sort_unstable();
-        let mut value = Vec::with_capacity(list.len() * 3);
-        let mut prev = 0u32;
-        for (idx, tf, len) in list {
-            put_varint(&mut value, u64::from(idx - prev));
-            put_varint(&mut value, u64::from(tf));
-            put_varint(&mut value, u64::from(len));
-            prev = idx;
-        }
-        out.push((
-            KeyBuilder::new().str(&term).bytes(session_id).finish(),
-            value,
-        ));
-    }
+    let total = lengths.iter().map(|&l| u64::from(l)).sum();
+    let mut out: SessionPostings = postings
+        .into_iter()
+        .map(|(term, list)| {
+            let mut value = Vec::with_capacity(list.len() * 3);
+            let mut prev = 0u32;
+            for (idx, tf) in list {
+                put_varint(&mut value, u64::from(idx - prev));
+                put_varint(&mut value, u64::from(tf));
+                put_varint(&mut value, u64::from(lengths[idx as usize]));
+                prev = idx;
+            }
+            (term, value)
+        })
+        .collect();
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     (out, total)
+}
+
+/// Merge the postings of the sessions of one commit into one key per term,
+/// `(term, group seq)` → repeated `session id (16 B), varint length, postings`, and add
+/// them to `batch` in key order. Far fewer keys than one per (term, session).
+pub(crate) fn commit_postings<'a>(
+    g: &crate::engine::DbGuard<'_>,
+    batch: &mut rocksdb::WriteBatch,
+    group_seq: u64,
+    sessions: impl Iterator<Item = (&'a [u8; 16], &'a SessionPostings)>,
+) {
+    let mut merged: std::collections::BTreeMap<&str, Vec<u8>> = std::collections::BTreeMap::new();
+    for (id, postings) in sessions {
+        for (term, value) in postings {
+            let slot = merged.entry(term.as_str()).or_default();
+            slot.extend_from_slice(id);
+            put_varint(slot, value.len() as u64);
+            slot.extend_from_slice(value);
+        }
+    }
+    for (term, value) in merged {
+        let key = KeyBuilder::new().str(term).u64(group_seq).finish();
+        batch.put_cf(g.cf(CF_INDEX), key, value);
+    }
+}
+
+/// Split a merged posting value into (session id, postings) pairs.
+fn decode_group(value: &[u8]) -> Result<Vec<([u8; 16], &[u8])>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < value.len() {
+        let id: [u8; 16] = value
+            .get(pos..pos + 16)
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| Error::corrupted("posting", "truncated session id"))?;
+        pos += 16;
+        let len = get_varint(value, &mut pos)? as usize;
+        let postings = value
+            .get(pos..pos.saturating_add(len))
+            .ok_or_else(|| Error::corrupted("posting", "truncated postings"))?;
+        pos += len;
+        out.push((id, postings));
+    }
+    Ok(out)
 }
 
 /// Decode a posting value into (message index, tf, length) triples.
@@ -155,7 +269,7 @@ impl Engine {
             (w.stats.messages.max(1) as f64, w.stats.tokens as f64)
         };
         let avg_len = (tokens / messages).max(1.0);
-        let mut terms: Vec<String> = tokenize(query).collect();
+        let mut terms: Vec<String> = tokenize(query);
         terms.sort();
         terms.dedup();
         let g = self.db()?;
@@ -168,13 +282,11 @@ impl Engine {
                 if !k.starts_with(&prefix) {
                     break;
                 }
-                let mut r = KeyReader::new(&k);
-                r.str()?;
-                let session = r.bytes()?;
-                if !keep(&session) {
-                    continue;
+                for (session, postings) in decode_group(&v)? {
+                    if keep(&session) {
+                        matches.push((session.to_vec(), decode_postings(postings)?));
+                    }
                 }
-                matches.push((session, decode_postings(&v)?));
             }
             let df: usize = matches.iter().map(|(_, p)| p.len()).sum();
             let idf = ((messages - df as f64 + 0.5) / (df as f64 + 0.5) + 1.0).ln();
@@ -220,8 +332,19 @@ mod tests {
 
     #[test]
     fn tokenizer_lowercases_and_drops_noise() {
-        let t: Vec<_> = tokenize("Fix the RocksDB_lock error in src/main.rs, a b").collect();
-        assert_eq!(t, ["fix", "rocksdb_lock", "error", "src", "main", "rs"]);
+        let t = tokenize("Fix the RocksDB_lock error in src/main.rs, a b Ärger");
+        assert_eq!(
+            t,
+            ["fix", "rocksdb_lock", "error", "src", "main", "rs", "ärger"]
+        );
+    }
+
+    #[test]
+    fn stop_word_match_agrees_with_the_list() {
+        for w in STOP_WORDS {
+            assert!(is_stop_word(w), "{w}");
+        }
+        assert!(!is_stop_word("rocksdb") && !is_stop_word("th"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! `sessions` and `sources` projection rows, and reading sessions back (messages, export).
 //!
 //! A session's text is not stored twice: messages point into the session's original bytes
-//! (stored as content-addressed chunks) wherever the parser could locate them. Writing is
+//! (stored in the session's content-addressed blob) wherever the parser could locate them. Writing is
 //! `ingest`'s job.
 
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::blobs::ChunkRef;
+use crate::blobs::BlobRef;
 use crate::engine::{DbGuard, Engine, CF_SESSIONS, CF_SOURCES};
 use crate::error::{Error, Result};
 
@@ -71,8 +71,16 @@ pub(crate) struct StoredMessage {
 pub(crate) struct SessionRecord {
     pub info: SessionInfo,
     pub source_id: [u8; 32],
-    pub chunks: Vec<ChunkRef>,
-    pub messages: Vec<StoredMessage>,
+    /// The session's blob: its original bytes (`raw_len` of them) then its message index.
+    pub blob: BlobRef,
+    pub raw_len: u32,
+}
+
+/// Lay out a session blob: the original bytes, then the encoded message index.
+pub(crate) fn session_blob(raw: &[u8], messages: &[StoredMessage]) -> Result<Vec<u8>> {
+    let mut blob = raw.to_vec();
+    postcard::to_io(messages, &mut blob).map_err(|e| Error::Storage(format!("encoding: {e}")))?;
+    Ok(blob)
 }
 
 /// Projection row in `sessions`: where the record is, plus the summary for listing.
@@ -139,6 +147,14 @@ pub(crate) fn locate_text(
     } else {
         inline()
     }
+}
+
+/// Split a session blob into its original bytes and its message index.
+fn split_blob(blob: &[u8], raw_len: u32) -> Result<(&[u8], &[u8])> {
+    if raw_len as usize > blob.len() {
+        return Err(Error::corrupted("session", "blob shorter than its bytes"));
+    }
+    Ok(blob.split_at(raw_len as usize))
 }
 
 fn resolve_text(raw: &[u8], text: &StoredText) -> Result<String> {
@@ -230,14 +246,16 @@ impl Engine {
     pub(crate) fn session(&self, id_or_prefix: &str) -> Result<Session> {
         let id = self.resolve_session(id_or_prefix)?;
         let rec = self.session_record(&id)?;
-        let raw = self.read_chunks(&rec.chunks)?;
-        let messages = rec
-            .messages
+        let blob = self.read_blob(&rec.blob)?;
+        let (raw, index) = split_blob(&blob, rec.raw_len)?;
+        let stored: Vec<StoredMessage> =
+            postcard::from_bytes(index).map_err(|e| Error::corrupted("message index", e))?;
+        let messages = stored
             .iter()
             .map(|m| {
                 Ok(Message {
                     role: m.role,
-                    text: resolve_text(&raw, &m.text)?,
+                    text: resolve_text(raw, &m.text)?,
                     timestamp: m.timestamp,
                     tool_calls: m.tool_calls.clone(),
                     tool_call_id: m.tool_call_id.clone(),
@@ -265,7 +283,14 @@ impl Engine {
     pub(crate) fn export_session(&self, id_or_prefix: &str) -> Result<Vec<u8>> {
         let id = self.resolve_session(id_or_prefix)?;
         let rec = self.session_record(&id)?;
-        self.read_chunks(&rec.chunks)
+        self.session_bytes(&rec)
+    }
+
+    fn session_bytes(&self, rec: &SessionRecord) -> Result<Vec<u8>> {
+        let mut blob = self.read_blob(&rec.blob)?;
+        split_blob(&blob, rec.raw_len)?;
+        blob.truncate(rec.raw_len as usize);
+        Ok(blob)
     }
 
     /// The whole original file with the given source id (hex BLAKE3), byte-exact.
@@ -288,7 +313,7 @@ impl Engine {
         let mut out = Vec::with_capacity(rec.len as usize);
         for id in &rec.sessions {
             let s = self.session_record(id)?;
-            out.extend_from_slice(&self.read_chunks(&s.chunks)?);
+            out.extend_from_slice(&self.session_bytes(&s)?);
         }
         if out.len() as u64 != rec.len {
             return Err(Error::corrupted(

@@ -20,15 +20,15 @@ pub struct Counters {
     pub sources: u64,
     /// Bytes of the imported source files (each distinct file counted once).
     pub raw_bytes: u64,
-    /// Distinct chunks stored.
-    pub chunks: u64,
-    /// Uncompressed bytes of the distinct chunks.
-    pub chunk_bytes: u64,
-    /// Bytes of the stored chunk frames (after compression).
-    pub chunk_stored_bytes: u64,
+    /// Distinct session blobs stored.
+    pub blobs: u64,
+    /// Uncompressed bytes of the distinct blobs.
+    pub blob_bytes: u64,
+    /// Bytes of the stored blob frames (after compression).
+    pub blob_stored_bytes: u64,
     /// Bytes of log entries written (after compression): session records, prompts, events.
     pub log_stored_bytes: u64,
-    /// Chunk bytes not stored because the same content was already stored.
+    /// Blob bytes not stored because the same content was already stored.
     pub dedup_bytes: u64,
     /// Indexed tokens over all messages.
     pub tokens: u64,
@@ -74,7 +74,7 @@ pub struct Stats {
     pub last_seq: u64,
     /// Trained dictionaries.
     pub dictionaries: u32,
-    /// Bytes stored for context content: compressed chunks plus compressed log entries.
+    /// Bytes stored for context content: compressed session blobs plus compressed log entries.
     pub stored_content_bytes: u64,
     /// Per column family sizes on disk (SST + memtable).
     pub column_families: Vec<ColumnFamilySize>,
@@ -120,7 +120,7 @@ impl Engine {
             });
         }
         Ok(Stats {
-            stored_content_bytes: counters.chunk_stored_bytes + counters.log_stored_bytes,
+            stored_content_bytes: counters.blob_stored_bytes + counters.log_stored_bytes,
             counters,
             last_seq: self.feed.last_seq.load(std::sync::atomic::Ordering::SeqCst),
             dictionaries: self.codec.max_dictionary_id(),

@@ -39,6 +39,7 @@ fn real_transcripts_round_trip_byte_exact() {
             path.display()
         );
     }
+    store.flush().unwrap(); // waits for background dictionary training
     let stats = store.stats().unwrap();
     let sessions = store.list_sessions(&SessionFilter::default()).unwrap();
     assert_eq!(sessions.len() as u64, stats.counters.sessions);
@@ -74,6 +75,27 @@ fn real_transcripts_round_trip_byte_exact() {
         stats.dictionaries >= 1,
         "a dictionary should have been trained"
     );
+    // Compaction recompresses harder and changes no byte of any export.
+    let report = store.compact(15).unwrap();
+    let after = store.stats().unwrap();
+    assert!(report.bytes_after <= report.bytes_before);
+    assert_eq!(
+        after.counters.blob_stored_bytes + after.counters.log_stored_bytes,
+        after.stored_content_bytes
+    );
+    eprintln!(
+        "after compact(15): {} of {} blobs rewritten, stored content {} B, ratio {:.2}",
+        report.rewritten,
+        report.blobs,
+        after.stored_content_bytes,
+        after.compression_ratio()
+    );
+    for (path, r) in &imported {
+        assert_eq!(
+            store.export_source(&r.source_id).unwrap(),
+            std::fs::read(path).unwrap()
+        );
+    }
     // Reopen: everything still there and readable with the persisted dictionaries.
     store.close();
     let store = Mnemo::open(dir.path(), Options::default()).unwrap();

@@ -328,6 +328,7 @@ fn values_stay_readable_across_dictionary_generations() {
                 .unwrap();
             files.push((r.source_id, text));
         }
+        store.flush().unwrap(); // waits for background dictionary training
         assert!(
             store.stats().unwrap().dictionaries >= 1,
             "first dictionary trained"
