@@ -52,6 +52,11 @@ pub mod stats;
 pub mod workflows;
 
 pub use error::{Error, Result};
+
+/// The README's Rust examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
 pub use model::*;
 
 #[cfg(feature = "store")]
