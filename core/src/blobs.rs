@@ -10,6 +10,7 @@
 //! Blobs are never deleted (sessions are immutable once imported), so no reference counts.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -58,8 +59,19 @@ impl Engine {
         })
     }
 
-    /// The bytes of a stored blob.
-    pub(crate) fn read_blob(&self, blob: &BlobRef) -> Result<Vec<u8>> {
+    /// The bytes of a stored blob, from the cache of decompressed blobs when there.
+    pub(crate) fn read_blob(&self, blob: &BlobRef) -> Result<Arc<Vec<u8>>> {
+        if let Some(hit) = self.blob_cache.as_ref().and_then(|c| c.get(&blob.hash)) {
+            return Ok(hit);
+        }
+        let bytes = Arc::new(self.read_blob_uncached(blob)?);
+        if let Some(cache) = &self.blob_cache {
+            cache.insert(blob.hash, bytes.clone());
+        }
+        Ok(bytes)
+    }
+
+    fn read_blob_uncached(&self, blob: &BlobRef) -> Result<Vec<u8>> {
         let g = self.db()?;
         let frame = g
             .db()
@@ -74,4 +86,23 @@ impl Engine {
         }
         Ok(bytes)
     }
+}
+
+/// Weighs cached blobs by their size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlobWeighter;
+
+impl quick_cache::Weighter<[u8; 32], Arc<Vec<u8>>> for BlobWeighter {
+    fn weight(&self, _key: &[u8; 32], blob: &Arc<Vec<u8>>) -> u64 {
+        blob.len() as u64 + 64
+    }
+}
+
+/// Decompressed session blobs, most useful first (S3-FIFO), bounded in bytes.
+pub(crate) type BlobCache = quick_cache::sync::Cache<[u8; 32], Arc<Vec<u8>>, BlobWeighter>;
+
+/// A cache holding about `bytes` of decompressed blobs, or none for 0.
+pub(crate) fn blob_cache(bytes: usize) -> Option<BlobCache> {
+    (bytes > 0)
+        .then(|| BlobCache::with_weighter((bytes / (32 << 10)).max(16), bytes as u64, BlobWeighter))
 }

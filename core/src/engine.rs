@@ -74,6 +74,9 @@ pub struct Options {
     pub block_cache_bytes: usize,
     /// Largest payload plus metadata of one host event (default 4 MiB).
     pub max_event_bytes: usize,
+    /// Memory for decompressed session blobs, so repeated reads of a session skip
+    /// decompression (default 64 MiB; 0 disables).
+    pub blob_cache_bytes: usize,
 }
 
 impl Default for Options {
@@ -86,6 +89,7 @@ impl Default for Options {
             dictionary_training_bytes: 1 << 20,
             block_cache_bytes: 64 << 20,
             max_event_bytes: 4 << 20,
+            blob_cache_bytes: 64 << 20,
         }
     }
 }
@@ -100,6 +104,7 @@ impl std::fmt::Debug for Options {
             .field("dictionary_training_bytes", &self.dictionary_training_bytes)
             .field("block_cache_bytes", &self.block_cache_bytes)
             .field("max_event_bytes", &self.max_event_bytes)
+            .field("blob_cache_bytes", &self.blob_cache_bytes)
             .finish()
     }
 }
@@ -188,6 +193,7 @@ pub(crate) struct Engine {
     pub feed: Feed,
     pub closed: AtomicBool,
     pub max_event_bytes: usize,
+    pub blob_cache: Option<crate::blobs::BlobCache>,
     pub upcasters: crate::events::upcast::Upcasters,
     /// One lock per host projection, so two runners never apply the same events twice.
     pub projection_locks: Mutex<std::collections::HashMap<String, Arc<Mutex<()>>>>,
@@ -275,6 +281,7 @@ impl Engine {
             feed: Feed::new(last_seq),
             closed: AtomicBool::new(false),
             max_event_bytes: options.max_event_bytes,
+            blob_cache: crate::blobs::blob_cache(options.blob_cache_bytes),
             upcasters: Default::default(),
             projection_locks: Mutex::new(Default::default()),
         }))

@@ -193,6 +193,16 @@ impl Engine {
             return Err(not_found());
         }
         let g = self.db()?;
+        if lower.len() == 32 {
+            // A full id: one point read.
+            let id: [u8; 16] = hex_to_bytes(&lower)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(not_found)?;
+            return match g.db().get_pinned_cf(g.cf(CF_SESSIONS), id)? {
+                Some(_) => Ok(id),
+                None => Err(not_found()),
+            };
+        }
         // Scan with the even-length byte prefix, then filter on the full hex prefix.
         let even = &lower[..lower.len() - lower.len() % 2];
         let prefix = hex_to_bytes(even).ok_or_else(not_found)?;
@@ -287,10 +297,8 @@ impl Engine {
     }
 
     fn session_bytes(&self, rec: &SessionRecord) -> Result<Vec<u8>> {
-        let mut blob = self.read_blob(&rec.blob)?;
-        split_blob(&blob, rec.raw_len)?;
-        blob.truncate(rec.raw_len as usize);
-        Ok(blob)
+        let blob = self.read_blob(&rec.blob)?;
+        Ok(split_blob(&blob, rec.raw_len)?.0.to_vec())
     }
 
     /// The whole original file with the given source id (hex BLAKE3), byte-exact.
