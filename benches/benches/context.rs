@@ -1,20 +1,32 @@
 //! Mnemo side by side with SQLite (see `mnemo_benches::SqliteStore`) on the shared real
-//! transcripts: importing them, reading whole sessions and session metadata by id; then, after
-//! the criterion groups, a warm latency report (p50/p99 of get-session-by-id) and a size report
-//! (Mnemo's stored bytes against the SQLite file and plain per-message zstd).
+//! transcripts, then reports that criterion cannot express.
+//!
+//! Groups (benchmark ids name the store):
+//! - `import`: all transcripts into a fresh store. `mnemo` / `sqlite`: one durable commit
+//!   (fsync) per file; `mnemo_nosync` / `sqlite_nosync`: the same without fsync;
+//!   `sqlite_fts`: `sqlite` plus an FTS5 index (Mnemo always keeps a search index);
+//!   `mnemo_paths` / `sqlite_grouped`: group commit (64 files or 8 MiB per fsync), Mnemo through
+//!   `import_paths` (worker threads prepare files), SQLite with a savepoint per file.
+//! - `read_session`: a whole session (all messages, texts decompressed) by id.
+//! - `get_session_info`: a session's metadata by id.
+//!
+//! After them: warm latency of get-session-by-id (p50/p99), sizes (Mnemo's stored bytes
+//! against the SQLite file and plain per-message zstd), and an import time breakdown.
 //!
 //! `cargo bench -p mnemo-benches --bench context` runs everything on all transcripts. In test
 //! mode (`cargo test --benches`, or `-- --test`) every benchmark runs once on every tenth file
-//! and the reports take 200 calls, so the test suite stays fast.
+//! (all files when there are fewer than 50) and the reports take 200 calls, so the test suite
+//! stays fast.
 
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput};
 use mnemo::{Mnemo, Options};
 use mnemo_benches::{
-    data_dir, dir_bytes, load_transcripts, percentile, plain_zstd_baseline, shuffle, total_bytes,
-    SqliteStore, Transcript,
+    data_dir, dir_bytes, groups, load_transcripts, percentile, plain_zstd_baseline, shuffle,
+    total_bytes, transcripts_dir, SqliteStore, Transcript,
 };
 use tempfile::TempDir;
 
@@ -47,15 +59,22 @@ fn import_mnemo(
     (start.elapsed(), store, ids)
 }
 
-/// Imports `files` into a fresh SQLite database in `dir`, one transaction per file; returns
-/// the time spent importing (open and close excluded) and the store.
+/// Imports `files` into a fresh SQLite database in `dir`, one transaction per file, with an
+/// FTS5 index when `search`; returns the time spent importing (open and close excluded) and
+/// the store.
 fn import_sqlite(
     dir: &TempDir,
     files: &[Transcript],
     durable: bool,
+    search: bool,
 ) -> (Duration, SqliteStore, Vec<Option<Vec<String>>>) {
-    let mut store =
-        SqliteStore::open(dir.path().join("peer.sqlite"), durable).expect("open sqlite");
+    let path = dir.path().join("peer.sqlite");
+    let mut store = if search {
+        SqliteStore::open_with_search(path, durable)
+    } else {
+        SqliteStore::open(path, durable)
+    }
+    .expect("open sqlite");
     let mut ids = Vec::with_capacity(files.len());
     let start = Instant::now();
     for f in files {
@@ -64,12 +83,48 @@ fn import_sqlite(
     (start.elapsed(), store, ids)
 }
 
+/// Imports `files` into a fresh Mnemo store in `dir` with `import_paths` (worker threads prepare
+/// files, groups of files share one commit and one fsync); returns the time spent importing.
+fn import_mnemo_paths(dir: &TempDir, files: &[Transcript]) -> Duration {
+    let store = Mnemo::open(dir.path().join("mnemo"), Options::default()).expect("open mnemo");
+    let root = transcripts_dir();
+    let paths: Vec<PathBuf> = files.iter().map(|f| root.join(&f.path)).collect();
+    let start = Instant::now();
+    let summary = store.import_paths(&paths, |_| {}).expect("import_paths");
+    let took = start.elapsed();
+    black_box(summary);
+    took
+}
+
+/// Imports `files` into a fresh durable SQLite database in `dir` in groups (one transaction
+/// per group, a savepoint per file), as `import_paths` groups them; returns the time spent.
+fn import_sqlite_grouped(dir: &TempDir, files: &[Transcript]) -> Duration {
+    let mut store = SqliteStore::open(dir.path().join("peer.sqlite"), true).expect("open sqlite");
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect();
+    let start = Instant::now();
+    let mut at = 0;
+    for group in groups(files) {
+        let batch: Vec<(&str, &[u8])> = group
+            .iter()
+            .zip(&names[at..])
+            .map(|(f, n)| (n.as_str(), &f.bytes[..]))
+            .collect();
+        at += group.len();
+        black_box(store.import_group(&batch).expect("sqlite group"));
+    }
+    start.elapsed()
+}
+
 fn bench_import(c: &mut Criterion, files: &[Transcript]) {
     let mut g = c.benchmark_group("import");
     g.throughput(Throughput::Bytes(total_bytes(files)))
         .sample_size(10)
         .sampling_mode(SamplingMode::Flat)
-        // One warm-up iteration, then ten samples of one iteration each (seconds apiece).
+        // One warm-up iteration, then ten samples of equal iteration counts filling ~20 s
+        // (one iteration, a whole import, takes from 0.2 s to over 1 s).
         .warm_up_time(Duration::from_millis(1))
         .measurement_time(Duration::from_secs(20));
     for (name, durable) in [("mnemo", true), ("mnemo_nosync", false)] {
@@ -86,13 +141,17 @@ fn bench_import(c: &mut Criterion, files: &[Transcript]) {
             })
         });
     }
-    for (name, durable) in [("sqlite", true), ("sqlite_nosync", false)] {
+    for (name, durable, search) in [
+        ("sqlite", true, false),
+        ("sqlite_nosync", false, false),
+        ("sqlite_fts", true, true),
+    ] {
         g.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 (0..iters)
                     .map(|_| {
                         let dir = TempDir::new().expect("tempdir");
-                        let (took, store, _) = import_sqlite(&dir, files, durable);
+                        let (took, store, _) = import_sqlite(&dir, files, durable, search);
                         drop(store);
                         took
                     })
@@ -100,6 +159,20 @@ fn bench_import(c: &mut Criterion, files: &[Transcript]) {
             })
         });
     }
+    g.bench_function("mnemo_paths", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| import_mnemo_paths(&TempDir::new().expect("tempdir"), files))
+                .sum()
+        })
+    });
+    g.bench_function("sqlite_grouped", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| import_sqlite_grouped(&TempDir::new().expect("tempdir"), files))
+                .sum()
+        })
+    });
     g.finish();
 }
 
@@ -121,7 +194,7 @@ impl Filled {
     fn new(files: &[Transcript]) -> Filled {
         let dir = TempDir::new().expect("tempdir");
         let (mnemo_import, mnemo, mnemo_ids) = import_mnemo(&dir, files, true);
-        let (sqlite_import, sqlite, sqlite_ids) = import_sqlite(&dir, files, true);
+        let (sqlite_import, sqlite, sqlite_ids) = import_sqlite(&dir, files, true, false);
         let mut ids = Vec::new();
         let (mut failed_files, mut already_stored) = (0, 0);
         for (m, s) in mnemo_ids.into_iter().zip(sqlite_ids) {
@@ -257,6 +330,18 @@ fn report_latency(f: &Filled, calls: usize) {
         us(si[0]),
         us(si[1])
     );
+    // Mnemo's read path in steps, through the public API: `session_info` = id resolution +
+    // `sessions` row; `export_session` = that + log entry + chunks (multi_get, decompress,
+    // BLAKE3 check, concatenate); `session` = that + message texts resolved from the bytes.
+    let me = latencies(f.ids.len(), calls, |i| {
+        black_box(f.mnemo.export_session(&f.ids[i].0).expect("mnemo export"));
+    });
+    println!(
+        "mnemo read path (mean us): session_info {:.1}, export_session {:.1}, session {:.1}",
+        us(mi[2]),
+        us(me[2]),
+        us(m[2])
+    );
 }
 
 fn report_sizes(f: &Filled, files: &[Transcript]) {
@@ -284,10 +369,10 @@ fn report_sizes(f: &Filled, files: &[Transcript]) {
         mb(baseline.compressed_bytes)
     );
     println!(
-        "mnemo stored_content_bytes: {} ({:.2} MB; chunks {} + log {}), compression_ratio {:.2}, dictionaries {}",
+        "mnemo stored_content_bytes: {} ({:.2} MB; blobs {} + log {}), compression_ratio {:.2}, dictionaries {}",
         stats.stored_content_bytes,
         mb(stats.stored_content_bytes),
-        stats.counters.chunk_stored_bytes,
+        stats.counters.blob_stored_bytes,
         stats.counters.log_stored_bytes,
         stats.compression_ratio(),
         stats.dictionaries
@@ -302,18 +387,41 @@ fn report_sizes(f: &Filled, files: &[Transcript]) {
     for cf in &stats.column_families {
         println!("  cf {:<10} {:>10}", cf.name, cf.bytes);
     }
+    println!("search index: {} tokens", stats.counters.tokens);
     println!(
         "sqlite file (after wal_checkpoint(TRUNCATE)): {} ({:.2} MB)",
         sqlite_bytes,
         mb(sqlite_bytes)
     );
+    let fts_dir = TempDir::new().expect("tempdir");
+    let (_, fts, _) = import_sqlite(&fts_dir, files, false, true);
+    let fts_bytes = fts.checkpointed_bytes().expect("sqlite checkpoint");
     println!(
-        "mnemo stored_content / plain zstd baseline: {:.3} (goal <= 0.67)",
-        stats.stored_content_bytes as f64 / baseline.compressed_bytes as f64
+        "sqlite file with FTS5 index (after wal_checkpoint(TRUNCATE)): {} ({:.2} MB)",
+        fts_bytes,
+        mb(fts_bytes)
     );
     println!(
-        "mnemo disk_bytes / sqlite file: {:.3}",
-        stats.disk_bytes() as f64 / sqlite_bytes as f64
+        "mnemo stored_content / plain zstd baseline, as imported (level {}): {:.3} (goal <= 0.67)",
+        mnemo::Options::default().compression_level,
+        stats.stored_content_bytes as f64 / baseline.compressed_bytes as f64
+    );
+    let start = Instant::now();
+    let report = f.mnemo.compact(15).expect("mnemo compact");
+    let compacted = f.mnemo.stats().expect("mnemo stats");
+    println!(
+        "mnemo compact(15): {} of {} blobs rewritten in {:.2} s; stored_content {} ({:.2} MB); / plain zstd baseline: {:.3} (goal <= 0.67)",
+        report.rewritten,
+        report.blobs,
+        start.elapsed().as_secs_f64(),
+        compacted.stored_content_bytes,
+        mb(compacted.stored_content_bytes),
+        compacted.stored_content_bytes as f64 / baseline.compressed_bytes as f64
+    );
+    println!(
+        "mnemo disk_bytes / sqlite file: {:.3}; / sqlite file with FTS5: {:.3}",
+        stats.disk_bytes() as f64 / sqlite_bytes as f64,
+        stats.disk_bytes() as f64 / fts_bytes as f64
     );
 }
 
@@ -342,7 +450,8 @@ fn main() {
     // Criterion's rule: without `--bench` (cargo test --benches) or with `--test`, test mode.
     let full = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test");
     let all = load_transcripts().expect("load transcripts");
-    let files: Vec<Transcript> = if full {
+    // Test mode keeps every tenth file of a large set (a small set is used whole).
+    let files: Vec<Transcript> = if full || all.len() < 50 {
         all
     } else {
         all.into_iter().step_by(10).collect()
@@ -352,11 +461,7 @@ fn main() {
         data_dir().display(),
         files.len(),
         mb(total_bytes(&files)),
-        if full {
-            ""
-        } else {
-            "; test mode: every tenth file"
-        }
+        if full { "" } else { "; test mode" }
     );
 
     let mut c = Criterion::default().configure_from_args();
@@ -367,6 +472,10 @@ fn main() {
     bench_session_info(&mut c, &filled);
     c.final_summary();
 
+    // `--profile-time` (profiling one benchmark under perf): no reports to blur the profile.
+    if args.iter().any(|a| a.starts_with("--profile-time")) {
+        return;
+    }
     report_latency(&filled, if full { 20_000 } else { 200 });
     report_sizes(&filled, &files);
     report_parse(&filled, &files);

@@ -6,6 +6,10 @@
 //! fsync per commit), one transaction per imported file, message texts compressed with zstd
 //! level 3. It parses transcripts with the same parser Mnemo uses
 //! ([`mnemo::import::parse`]), so a comparison of the two measures storage against storage.
+//!
+//! The event-store benchmarks' events and peers (SQLite, raw RocksDB) are in [`events`].
+
+pub mod events;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -65,9 +69,14 @@ pub struct Transcript {
     pub bytes: Vec<u8>,
 }
 
-/// Every file under `<data_dir>/transcripts`, recursively, sorted by path, read into memory.
+/// The folder holding the transcripts: `<data_dir>/transcripts`.
+pub fn transcripts_dir() -> PathBuf {
+    data_dir().join("transcripts")
+}
+
+/// Every file under [`transcripts_dir`], recursively, sorted by path, read into memory.
 pub fn load_transcripts() -> Result<Vec<Transcript>> {
-    let root = data_dir().join("transcripts");
+    let root = transcripts_dir();
     let mut paths = Vec::new();
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
@@ -90,6 +99,29 @@ pub fn load_transcripts() -> Result<Vec<Transcript>> {
             Ok(Transcript { path, bytes })
         })
         .collect()
+}
+
+/// Files per group commit in the grouped imports (as in Mnemo's `import_paths`).
+pub const GROUP_FILES: usize = 64;
+/// Source bytes after which a group is committed (as in Mnemo's `import_paths`).
+pub const GROUP_BYTES: u64 = 8 << 20;
+
+/// Cuts `files` into consecutive groups the way Mnemo's `import_paths` does: a group is
+/// committed once it holds [`GROUP_FILES`] files or at least [`GROUP_BYTES`] bytes.
+pub fn groups(files: &[Transcript]) -> Vec<&[Transcript]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, f) in files.iter().enumerate() {
+        bytes += f.bytes.len() as u64;
+        if i + 1 - start >= GROUP_FILES || bytes >= GROUP_BYTES {
+            out.push(&files[start..=i]);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < files.len() {
+        out.push(&files[start..]);
+    }
+    out
 }
 
 /// Total size in bytes of `files`.
@@ -215,15 +247,23 @@ CREATE TABLE IF NOT EXISTS messages(
 );
 ";
 
+/// The optional full-text index: a contentless FTS5 table (default tokenizer and detail) over
+/// message texts, keyed by the `messages` rowid. It is what a SQLite user would add for
+/// keyword search, the counterpart of Mnemo's postings.
+const FTS_SCHEMA: &str =
+    "CREATE VIRTUAL TABLE IF NOT EXISTS message_fts USING fts5(text, content='');";
+
 /// The SQLite peer: sessions and messages in two tables, message texts (and tool calls)
 /// compressed with zstd level 3, one transaction per imported file.
 ///
 /// Opened with `journal_mode=WAL` and `synchronous=FULL` when durable (every commit fsyncs
 /// the WAL, like Mnemo's default) or `synchronous=OFF` when not. The page cache is set to
 /// 64 MiB, the size of Mnemo's default block cache, so both stores get the same memory.
+/// [`SqliteStore::open_with_search`] also keeps an FTS5 index of message texts.
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    search: bool,
     compressor: zstd::bulk::Compressor<'static>,
     decompressor: RefCell<zstd::bulk::Decompressor<'static>>,
 }
@@ -240,7 +280,17 @@ impl SqliteStore {
     /// Opens (or creates) the database file `path`; `durable` selects `synchronous=FULL`
     /// (fsync per commit) over `synchronous=OFF`.
     pub fn open(path: impl AsRef<Path>, durable: bool) -> Result<SqliteStore> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_inner(path.as_ref(), durable, false)
+    }
+
+    /// Like [`SqliteStore::open`], and every imported message text is also indexed in a
+    /// contentless FTS5 table (what keyword search over SQLite needs).
+    pub fn open_with_search(path: impl AsRef<Path>, durable: bool) -> Result<SqliteStore> {
+        Self::open_inner(path.as_ref(), durable, true)
+    }
+
+    fn open_inner(path: &Path, durable: bool, search: bool) -> Result<SqliteStore> {
+        let path = path.to_path_buf();
         let conn = Connection::open(&path)?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -253,9 +303,13 @@ impl SqliteStore {
         })?;
         conn.execute_batch("PRAGMA cache_size=-65536;")?;
         conn.execute_batch(SCHEMA)?;
+        if search {
+            conn.execute_batch(FTS_SCHEMA)?;
+        }
         Ok(SqliteStore {
             conn,
             path,
+            search,
             compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
             decompressor: RefCell::new(zstd::bulk::Decompressor::new()?),
         })
@@ -270,60 +324,38 @@ impl SqliteStore {
     /// transaction. Session ids are `<name>#<index in file>`; returns them in file order.
     pub fn import_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<Vec<String>> {
         let parsed = import::parse(bytes)?;
-        let format = parsed.format.name();
         let tx = self.conn.transaction()?;
-        let mut ids = Vec::with_capacity(parsed.sessions.len());
-        {
-            let mut insert_session = tx.prepare_cached(
-                "INSERT INTO sessions(id, source_tool, format, title, project, started_at, \
-                 ended_at, files_touched, metadata, message_count, raw_len) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            let mut insert_message = tx.prepare_cached(
-                "INSERT INTO messages(session_id, idx, role, ts, text, tool_calls, tool_call_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for (i, s) in parsed.sessions.iter().enumerate() {
-                let id = format!("{name}#{i}");
-                insert_session.execute(params![
-                    id,
-                    s.source_tool,
-                    format,
-                    s.title,
-                    s.project,
-                    s.started_at,
-                    s.ended_at,
-                    serde_json::to_string(&s.files_touched)?,
-                    serde_json::to_string(&s.metadata)?,
-                    s.messages.len() as i64,
-                    s.span.len() as i64,
-                ])?;
-                for (idx, pm) in s.messages.iter().enumerate() {
-                    let m = &pm.message;
-                    let text = self.compressor.compress(m.text.as_bytes())?;
-                    let tool_calls = if m.tool_calls.is_empty() {
-                        None
-                    } else {
-                        Some(
-                            self.compressor
-                                .compress(&serde_json::to_vec(&m.tool_calls)?)?,
-                        )
-                    };
-                    insert_message.execute(params![
-                        id,
-                        idx as i64,
-                        role_code(m.role),
-                        m.timestamp,
-                        text,
-                        tool_calls,
-                        m.tool_call_id,
-                    ])?;
+        let ids = insert_parsed(&tx, &mut self.compressor, self.search, name, &parsed)?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Group commit, the counterpart of Mnemo's `import_paths`: stores `files` (name, bytes)
+    /// in one transaction (one fsync), each file inside its own savepoint so a file that
+    /// fails leaves no trace and the others go on. Returns one outcome per file, in order.
+    pub fn import_group(&mut self, files: &[(&str, &[u8])]) -> Result<Vec<Result<Vec<String>>>> {
+        let mut tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(files.len());
+        for (name, bytes) in files {
+            let parsed = match import::parse(bytes) {
+                Ok(p) => p,
+                Err(e) => {
+                    out.push(Err(e.into()));
+                    continue;
                 }
-                ids.push(id);
+            };
+            let sp = tx.savepoint()?;
+            match insert_parsed(&sp, &mut self.compressor, self.search, name, &parsed) {
+                Ok(ids) => {
+                    sp.commit()?;
+                    out.push(Ok(ids));
+                }
+                // Dropping the savepoint rolls the file back.
+                Err(e) => out.push(Err(e)),
             }
         }
         tx.commit()?;
-        Ok(ids)
+        Ok(out)
     }
 
     fn decompress(&self, frame: &[u8]) -> Result<Vec<u8>> {
@@ -414,6 +446,72 @@ impl SqliteStore {
     }
 }
 
+/// Inserts every session of `parsed` (from file `name`) through `conn`, which is inside a
+/// transaction; returns the session ids (`<name>#<index>`).
+fn insert_parsed(
+    conn: &Connection,
+    compressor: &mut zstd::bulk::Compressor<'static>,
+    search: bool,
+    name: &str,
+    parsed: &import::ParsedFile,
+) -> Result<Vec<String>> {
+    let format = parsed.format.name();
+    let mut ids = Vec::with_capacity(parsed.sessions.len());
+    let mut insert_session = conn.prepare_cached(
+        "INSERT INTO sessions(id, source_tool, format, title, project, started_at, \
+         ended_at, files_touched, metadata, message_count, raw_len) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    let mut insert_message = conn.prepare_cached(
+        "INSERT INTO messages(session_id, idx, role, ts, text, tool_calls, tool_call_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut insert_fts = if search {
+        Some(conn.prepare_cached("INSERT INTO message_fts(rowid, text) VALUES (?1, ?2)")?)
+    } else {
+        None
+    };
+    for (i, s) in parsed.sessions.iter().enumerate() {
+        let id = format!("{name}#{i}");
+        insert_session.execute(params![
+            id,
+            s.source_tool,
+            format,
+            s.title,
+            s.project,
+            s.started_at,
+            s.ended_at,
+            serde_json::to_string(&s.files_touched)?,
+            serde_json::to_string(&s.metadata)?,
+            s.messages.len() as i64,
+            s.span.len() as i64,
+        ])?;
+        for (idx, pm) in s.messages.iter().enumerate() {
+            let m = &pm.message;
+            let text = compressor.compress(m.text.as_bytes())?;
+            let tool_calls = if m.tool_calls.is_empty() {
+                None
+            } else {
+                Some(compressor.compress(&serde_json::to_vec(&m.tool_calls)?)?)
+            };
+            insert_message.execute(params![
+                id,
+                idx as i64,
+                role_code(m.role),
+                m.timestamp,
+                text,
+                tool_calls,
+                m.tool_call_id,
+            ])?;
+            if let Some(fts) = insert_fts.as_mut() {
+                fts.execute(params![conn.last_insert_rowid(), m.text])?;
+            }
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,6 +565,34 @@ mod tests {
         assert!(compared >= files.len());
         assert!(sqlite.checkpointed_bytes().unwrap() > 0);
         assert!(sqlite.get_session("missing").unwrap().is_empty());
+
+        let mut fts = SqliteStore::open_with_search(dir.path().join("fts.sqlite"), false).unwrap();
+        for f in &files {
+            fts.import_bytes(&f.path.to_string_lossy(), &f.bytes)
+                .unwrap();
+        }
+        let hits: i64 = fts
+            .conn
+            .query_row(
+                "SELECT count(*) FROM message_fts WHERE message_fts MATCH 'jitter'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(hits > 0);
+
+        let mut grouped = SqliteStore::open(dir.path().join("group.sqlite"), true).unwrap();
+        let mut batch: Vec<(String, &[u8])> = files
+            .iter()
+            .map(|f| (f.path.to_string_lossy().into_owned(), &f.bytes[..]))
+            .collect();
+        batch.push(("not-a-transcript".into(), b"hello"));
+        let batch: Vec<(&str, &[u8])> = batch.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+        let outcomes = grouped.import_group(&batch).unwrap();
+        assert!(outcomes[..files.len()].iter().all(Result::is_ok));
+        assert!(outcomes[files.len()].is_err());
+        let first = outcomes[0].as_ref().unwrap();
+        assert!(!grouped.get_session(&first[0]).unwrap().is_empty());
     }
 
     #[test]

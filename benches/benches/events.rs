@@ -1,0 +1,762 @@
+//! Mnemo's event store side by side with an event store on SQLite
+//! (`mnemo_benches::events::SqliteEventStore`) and with RocksDB used directly
+//! (`mnemo_benches::events::RawRocks`, the floor: the same payload bytes in one `WriteBatch`),
+//! then a subscription latency report that criterion cannot express.
+//!
+//! Events are `mnemo_benches::events::event`: ~200-byte JSON payloads of eight types, no
+//! metadata, spread over 1,000 stream names. Groups (benchmark ids name the store; `_nosync`
+//! = without fsync per commit, `Options::sync_writes = false` / `synchronous=OFF` /
+//! `WriteOptions::set_sync(false)`):
+//! - `append_single`: one event per commit, to streams in turn, with an exact expected version.
+//! - `append_batched`: 1,000 events per commit. `mnemo` / `sqlite`: all to one stream
+//!   (`Mnemo::append`); `mnemo_many` / `sqlite_many`: one event to each of the 1,000 streams,
+//!   each with its expected version (`Mnemo::append_many`); `rocksdb`: 1,000 puts.
+//! - `read_stream`: a whole 1,000-event stream, forward, its events interleaved with others'
+//!   in a 200,000-event log.
+//! - `read_all`: the whole 200,000-event log in pages of 1,000 (every event decoded and
+//!   owned); `rocksdb`: an iterator over the same payloads, each copied out.
+//! - `projection_rebuild`: `Mnemo::rebuild_projection(EventCounts)` over the 200,000 events,
+//!   against the same read model kept by SQLite (pages of 512 events per transaction).
+//!
+//! After them: end-to-end subscription latency (a writer thread appends probe events carrying
+//! their send time; Mnemo's subscriber waits in `Subscription::next_timeout`, SQLite's poller
+//! selects new rows every millisecond) and the sizes of the filled stores.
+//!
+//! `cargo bench -p mnemo-benches --bench events` runs everything. In test mode
+//! (`cargo test --benches`, or `-- --test`) every benchmark runs once on a 3,000-event log and
+//! the latency report takes 50 events, so the test suite stays fast.
+
+use std::hint::black_box;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
+use mnemo::events::builtin::EventCounts;
+use mnemo::{EventData, EventFilter, Expected, Mnemo, Options, ReadDirection};
+use mnemo_benches::events::{
+    event, probe_payload, probe_sent_ns, stream_name, RawRocks, SqliteEventStore, STREAMS,
+};
+use mnemo_benches::{dir_bytes, percentile, shuffle};
+use tempfile::TempDir;
+
+/// Events per commit in `append_batched` (and in filling the read benchmarks' stores).
+const BATCH: usize = 1_000;
+/// Distinct prepared events the append benchmarks cycle through.
+const POOL: usize = 10_000;
+/// Events per page when scanning the whole log.
+const SCAN_PAGE: usize = 1_000;
+/// Minimum time between the starts of two probe appends in the latency report.
+const PROBE_SPACING: Duration = Duration::from_micros(200);
+
+/// Mnemo's options: default (fsync per commit) or without fsync.
+fn mnemo_options(durable: bool) -> Options {
+    Options {
+        sync_writes: durable,
+        ..Options::default()
+    }
+}
+
+/// The expected version of a stream at `version` (0 = no events yet).
+fn expected(version: u64) -> Expected {
+    if version == 0 {
+        Expected::NoStream
+    } else {
+        Expected::Exact(version)
+    }
+}
+
+fn suffix(durable: bool) -> &'static str {
+    if durable {
+        ""
+    } else {
+        "_nosync"
+    }
+}
+
+/// How big a run is.
+#[derive(Debug, Clone, Copy)]
+struct Scale {
+    /// Streams of exactly `long_len` events in the filled log (`read_stream` reads them).
+    long_streams: usize,
+    long_len: usize,
+    /// Further events, spread over the other stream names.
+    other_events: usize,
+    /// Probe events in the latency report.
+    probes: usize,
+}
+
+impl Scale {
+    fn new(full: bool) -> Scale {
+        if full {
+            Scale {
+                long_streams: 100,
+                long_len: 1_000,
+                other_events: 100_000,
+                probes: 5_000,
+            }
+        } else {
+            Scale {
+                long_streams: 2,
+                long_len: 1_000,
+                other_events: 1_000,
+                probes: 50,
+            }
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.long_streams * self.long_len + self.other_events
+    }
+}
+
+fn bench_append_single(c: &mut Criterion, names: &[String], pool: &[EventData]) {
+    let mut g = c.benchmark_group("append_single");
+    g.throughput(Throughput::Elements(1))
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(5));
+    // Event n goes to stream n * 617 mod 1,000 (617 is prime to 1,000: every stream in turn,
+    // in a scattered order).
+    let stream_of = |n: usize| n * 617 % STREAMS;
+    for durable in [true, false] {
+        let dir = TempDir::new().expect("tempdir");
+        let store =
+            Mnemo::open(dir.path().join("mnemo"), mnemo_options(durable)).expect("open mnemo");
+        let (mut n, mut versions) = (0, vec![0u64; STREAMS]);
+        g.bench_function(format!("mnemo{}", suffix(durable)), |b| {
+            b.iter_batched(
+                || {
+                    let s = stream_of(n);
+                    let input = (s, expected(versions[s]), vec![pool[n % POOL].clone()]);
+                    versions[s] += 1;
+                    n += 1;
+                    input
+                },
+                |(s, exp, events)| store.append(&names[s], exp, events).expect("mnemo append"),
+                BatchSize::SmallInput,
+            )
+        });
+        drop(store);
+
+        let mut sqlite =
+            SqliteEventStore::open(dir.path().join("events.sqlite"), durable).expect("sqlite");
+        let (mut n, mut versions) = (0, vec![0u64; STREAMS]);
+        g.bench_function(format!("sqlite{}", suffix(durable)), |b| {
+            b.iter(|| {
+                let s = stream_of(n);
+                let r = sqlite
+                    .append(
+                        &names[s],
+                        expected(versions[s]),
+                        std::slice::from_ref(&pool[n % POOL]),
+                    )
+                    .expect("sqlite append");
+                versions[s] = r.version;
+                n += 1;
+                r
+            })
+        });
+        drop(sqlite);
+
+        let mut raw = RawRocks::open(dir.path().join("rocksdb"), durable).expect("rocksdb");
+        let mut n = 0;
+        g.bench_function(format!("rocksdb{}", suffix(durable)), |b| {
+            b.iter(|| {
+                let seq = raw.append([&pool[n % POOL].payload[..]]).expect("rocksdb");
+                n += 1;
+                seq
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_append_batched(c: &mut Criterion, names: &[String], pool: &[EventData]) {
+    let mut g = c.benchmark_group("append_batched");
+    g.throughput(Throughput::Elements(BATCH as u64))
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(5));
+    // Batch k holds pool events [k * BATCH, (k + 1) * BATCH) (mod POOL).
+    let batch_of = |k: usize| {
+        let start = k * BATCH % POOL;
+        &pool[start..start + BATCH]
+    };
+    for durable in [true, false] {
+        let dir = TempDir::new().expect("tempdir");
+        let store =
+            Mnemo::open(dir.path().join("mnemo"), mnemo_options(durable)).expect("open mnemo");
+        // One stream per batch: batch k goes to stream k mod 1,000.
+        let (mut k, mut versions) = (0, vec![0u64; STREAMS]);
+        g.bench_function(format!("mnemo{}", suffix(durable)), |b| {
+            b.iter_batched(
+                || {
+                    let s = k % STREAMS;
+                    let input = (s, expected(versions[s]), batch_of(k).to_vec());
+                    versions[s] += BATCH as u64;
+                    k += 1;
+                    input
+                },
+                |(s, exp, events)| store.append(&names[s], exp, events).expect("mnemo append"),
+                BatchSize::SmallInput,
+            )
+        });
+        // One event to each stream per batch, every stream with its expected version (after
+        // k such batches every stream is at version k).
+        let (mut k, mut many_version) = (0, 0u64);
+        let many = names
+            .iter()
+            .map(|s| format!("many-{s}"))
+            .collect::<Vec<_>>();
+        g.bench_function(format!("mnemo_many{}", suffix(durable)), |b| {
+            b.iter_batched(
+                || {
+                    let input: Vec<(String, Expected, Vec<EventData>)> = batch_of(k)
+                        .iter()
+                        .zip(&many)
+                        .map(|(e, s)| (s.clone(), expected(many_version), vec![e.clone()]))
+                        .collect();
+                    many_version += 1;
+                    k += 1;
+                    input
+                },
+                |batches| store.append_many(batches).expect("mnemo append_many"),
+                BatchSize::SmallInput,
+            )
+        });
+        drop(store);
+
+        let mut sqlite =
+            SqliteEventStore::open(dir.path().join("events.sqlite"), durable).expect("sqlite");
+        let (mut k, mut versions) = (0, vec![0u64; STREAMS]);
+        g.bench_function(format!("sqlite{}", suffix(durable)), |b| {
+            b.iter(|| {
+                let s = k % STREAMS;
+                let r = sqlite
+                    .append(&names[s], expected(versions[s]), batch_of(k))
+                    .expect("sqlite append");
+                versions[s] = r.version;
+                k += 1;
+                r
+            })
+        });
+        let (mut k, mut many_version) = (0, 0u64);
+        g.bench_function(format!("sqlite_many{}", suffix(durable)), |b| {
+            b.iter(|| {
+                let batches: Vec<(&str, Expected, &[EventData])> = batch_of(k)
+                    .iter()
+                    .zip(&many)
+                    .map(|(e, s)| (s.as_str(), expected(many_version), std::slice::from_ref(e)))
+                    .collect();
+                let r = sqlite.append_many(&batches).expect("sqlite append_many");
+                many_version += 1;
+                k += 1;
+                r
+            })
+        });
+        drop(sqlite);
+
+        let mut raw = RawRocks::open(dir.path().join("rocksdb"), durable).expect("rocksdb");
+        let mut k = 0;
+        g.bench_function(format!("rocksdb{}", suffix(durable)), |b| {
+            b.iter(|| {
+                let seq = raw
+                    .append(batch_of(k).iter().map(|e| &e.payload[..]))
+                    .expect("rocksdb");
+                k += 1;
+                seq
+            })
+        });
+    }
+    g.finish();
+}
+
+/// The three stores filled once (durable) with the same log, flushed to their files.
+struct Filled {
+    mnemo: Mnemo,
+    sqlite: SqliteEventStore,
+    rocks: RawRocks,
+    /// The streams of exactly `scale.long_len` events.
+    long: Vec<String>,
+    events: u64,
+    /// Time to fill Mnemo, SQLite, RocksDB (commits of 1,000 events, fsync each).
+    fill: [Duration; 3],
+    /// Last, so the stores close before their directory is removed.
+    _dir: TempDir,
+}
+
+impl Filled {
+    /// A log of `scale.total()` events: `scale.long_streams` streams of `scale.long_len`
+    /// events and `scale.other_events` more over the remaining stream names, in a fixed
+    /// shuffled order (so a stream's events are scattered through the log), appended in
+    /// commits of 1,000 events (`append_many`, one entry per event, expected version `Any`).
+    fn new(scale: &Scale, names: &[String]) -> Filled {
+        let mut plan: Vec<usize> = (0..scale.long_streams)
+            .flat_map(|s| std::iter::repeat_n(s, scale.long_len))
+            .chain(
+                (0..scale.other_events)
+                    .map(|j| scale.long_streams + j % (STREAMS - scale.long_streams)),
+            )
+            .collect();
+        shuffle(&mut plan, 0xe7e7);
+        let events: Vec<EventData> = (0..plan.len() as u64).map(|i| event(1 << 32 | i)).collect();
+        let dir = TempDir::new().expect("tempdir");
+
+        let mnemo = Mnemo::open(dir.path().join("mnemo"), Options::default()).expect("mnemo");
+        let start = Instant::now();
+        for (p, e) in plan.chunks(BATCH).zip(events.chunks(BATCH)) {
+            let batches = p
+                .iter()
+                .zip(e)
+                .map(|(&s, e)| (names[s].clone(), Expected::Any, vec![e.clone()]))
+                .collect();
+            mnemo.append_many(batches).expect("mnemo fill");
+        }
+        let mnemo_fill = start.elapsed();
+        mnemo.flush().expect("mnemo flush");
+
+        let mut sqlite =
+            SqliteEventStore::open(dir.path().join("events.sqlite"), true).expect("sqlite");
+        let start = Instant::now();
+        for (p, e) in plan.chunks(BATCH).zip(events.chunks(BATCH)) {
+            let batches: Vec<(&str, Expected, &[EventData])> = p
+                .iter()
+                .zip(e)
+                .map(|(&s, e)| (names[s].as_str(), Expected::Any, std::slice::from_ref(e)))
+                .collect();
+            sqlite.append_many(&batches).expect("sqlite fill");
+        }
+        let sqlite_fill = start.elapsed();
+        sqlite.checkpointed_bytes().expect("sqlite checkpoint");
+
+        let mut rocks = RawRocks::open(dir.path().join("rocksdb"), true).expect("rocksdb");
+        let start = Instant::now();
+        for e in events.chunks(BATCH) {
+            rocks
+                .append(e.iter().map(|e| &e.payload[..]))
+                .expect("rocksdb fill");
+        }
+        let rocks_fill = start.elapsed();
+        rocks.flush().expect("rocksdb flush");
+
+        let long: Vec<String> = names[..scale.long_streams].to_vec();
+        for s in &long {
+            assert_eq!(
+                mnemo.stream_version(s).expect("version"),
+                Some(scale.long_len as u64)
+            );
+            assert_eq!(
+                sqlite.stream_version(s).expect("version"),
+                Some(scale.long_len as u64)
+            );
+        }
+        Filled {
+            mnemo,
+            sqlite,
+            rocks,
+            long,
+            events: plan.len() as u64,
+            fill: [mnemo_fill, sqlite_fill, rocks_fill],
+            _dir: dir,
+        }
+    }
+
+    /// Closes Mnemo and opens it again with `durable` (fsync per commit or not), and sets
+    /// SQLite's `synchronous` to match.
+    fn reopen(&mut self, durable: bool) {
+        let path = self.mnemo.path().to_path_buf();
+        self.mnemo.close();
+        self.mnemo = Mnemo::open(&path, mnemo_options(durable)).expect("reopen mnemo");
+        self.sqlite
+            .set_durable(durable)
+            .expect("sqlite synchronous");
+    }
+}
+
+fn bench_read_stream(c: &mut Criterion, f: &Filled, scale: &Scale) {
+    let mut g = c.benchmark_group("read_stream");
+    g.throughput(Throughput::Elements(scale.long_len as u64));
+    let len = scale.long_len;
+    g.bench_function("mnemo", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let s = &f.long[i % f.long.len()];
+            i += 1;
+            let events = f
+                .mnemo
+                .read_stream(s, 1, ReadDirection::Forward, len)
+                .expect("mnemo read_stream");
+            debug_assert_eq!(events.len(), len);
+            events
+        })
+    });
+    g.bench_function("sqlite", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let s = &f.long[i % f.long.len()];
+            i += 1;
+            let events = f.sqlite.read_stream(s, 1, len).expect("sqlite read_stream");
+            debug_assert_eq!(events.len(), len);
+            events
+        })
+    });
+    g.finish();
+}
+
+/// Every event of Mnemo's log, read in pages of [`SCAN_PAGE`] with `read_all`; returns the
+/// count.
+fn mnemo_scan(m: &Mnemo) -> u64 {
+    let filter = EventFilter::default();
+    let (mut next, mut n) = (1, 0);
+    loop {
+        let page = m
+            .read_all(next, SCAN_PAGE, &filter)
+            .expect("mnemo read_all");
+        let Some(last) = page.last() else { break };
+        next = last.seq + 1;
+        n += page.len() as u64;
+        black_box(page);
+    }
+    n
+}
+
+/// Every event of SQLite's log, read in pages of [`SCAN_PAGE`]; returns the count.
+fn sqlite_scan(s: &SqliteEventStore) -> u64 {
+    let (mut after, mut n) = (0, 0);
+    loop {
+        let page = s.read_all(after, SCAN_PAGE).expect("sqlite read_all");
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        n += page.len() as u64;
+        black_box(page);
+    }
+    n
+}
+
+fn bench_read_all(c: &mut Criterion, f: &Filled) {
+    assert_eq!(mnemo_scan(&f.mnemo), f.events);
+    assert_eq!(sqlite_scan(&f.sqlite), f.events);
+    assert_eq!(f.rocks.scan().expect("rocksdb scan").0, f.events);
+    let mut g = c.benchmark_group("read_all");
+    g.throughput(Throughput::Elements(f.events))
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(10));
+    g.bench_function("mnemo", |b| b.iter(|| mnemo_scan(&f.mnemo)));
+    g.bench_function("sqlite", |b| b.iter(|| sqlite_scan(&f.sqlite)));
+    g.bench_function("rocksdb", |b| {
+        b.iter(|| f.rocks.scan().expect("rocksdb scan"))
+    });
+    g.finish();
+}
+
+/// Mnemo's active `event-counts` read model, `(type, count)` in type order.
+fn mnemo_counts(m: &Mnemo) -> Vec<(String, u64)> {
+    m.view("event-counts")
+        .scan(b"")
+        .expect("mnemo view")
+        .into_iter()
+        .map(|(k, v)| {
+            let n = u64::from_be_bytes(v.as_slice().try_into().expect("8-byte counter"));
+            (String::from_utf8(k).expect("utf-8 type"), n)
+        })
+        .collect()
+}
+
+fn bench_projection_rebuild(c: &mut Criterion, f: &mut Filled) {
+    // Both read models must agree before they are timed.
+    let status = f
+        .mnemo
+        .rebuild_projection(&mut EventCounts)
+        .expect("mnemo rebuild");
+    assert_eq!(status.checkpoint, f.events);
+    assert_eq!(
+        f.sqlite.rebuild_event_counts().expect("sqlite rebuild"),
+        f.events
+    );
+    let counts = mnemo_counts(&f.mnemo);
+    assert_eq!(counts, f.sqlite.event_counts().expect("sqlite counts"));
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), f.events);
+
+    let mut g = c.benchmark_group("projection_rebuild");
+    g.throughput(Throughput::Elements(f.events))
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(10));
+    for durable in [true, false] {
+        f.reopen(durable);
+        let (mnemo, sqlite) = (&f.mnemo, &mut f.sqlite);
+        g.bench_function(format!("mnemo{}", suffix(durable)), |b| {
+            b.iter(|| {
+                mnemo
+                    .rebuild_projection(&mut EventCounts)
+                    .expect("mnemo rebuild")
+            })
+        });
+        g.bench_function(format!("sqlite{}", suffix(durable)), |b| {
+            b.iter(|| sqlite.rebuild_event_counts().expect("sqlite rebuild"))
+        });
+    }
+    g.finish();
+    f.reopen(true);
+}
+
+/// What one latency run measured.
+struct Latency {
+    /// Send → receive of every probe, sorted.
+    e2e: Vec<Duration>,
+    /// Duration of every append call (commit, fsync included when durable), sorted.
+    append: Vec<Duration>,
+    /// Mean time between the starts of two appends.
+    spacing: Duration,
+}
+
+/// The writer side of a latency run: `n` probe appends through `append`, each carrying its
+/// send time (nanoseconds since `start`), at least [`PROBE_SPACING`] apart. Returns the append
+/// durations and the mean spacing.
+fn write_probes(
+    start: Instant,
+    n: usize,
+    mut append: impl FnMut(usize, Vec<u8>),
+) -> (Vec<Duration>, Duration) {
+    let mut took = Vec::with_capacity(n);
+    let first = Instant::now();
+    for i in 0..n {
+        let t = Instant::now();
+        append(i, probe_payload(start.elapsed().as_nanos() as u64));
+        took.push(t.elapsed());
+        let next = t + PROBE_SPACING;
+        let now = Instant::now();
+        if next > now {
+            thread::sleep(next - now);
+        }
+    }
+    let spacing = first.elapsed() / n.max(1) as u32;
+    took.sort();
+    (took, spacing)
+}
+
+/// Latency of Mnemo's change feed: a subscriber thread (`subscribe` from the log's end, then
+/// `next_timeout`) against a writer thread appending one probe per commit.
+fn mnemo_latency(n: usize, durable: bool) -> Latency {
+    let dir = TempDir::new().expect("tempdir");
+    let store = Mnemo::open(dir.path().join("mnemo"), mnemo_options(durable)).expect("mnemo");
+    let names: Vec<String> = (0..STREAMS).map(stream_name).collect();
+    let start = Instant::now();
+    let mut sub = store.subscribe(store.last_seq() + 1);
+    let (mut e2e, (append, spacing)) = thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut out = Vec::with_capacity(n);
+            while out.len() < n {
+                let e = sub
+                    .next_timeout(Duration::from_secs(10))
+                    .expect("subscription")
+                    .expect("no probe within 10 s");
+                let received = start.elapsed();
+                let sent = probe_sent_ns(&e.payload).expect("probe payload");
+                out.push(received.saturating_sub(Duration::from_nanos(sent)));
+            }
+            out
+        });
+        let writer = scope.spawn(|| {
+            write_probes(start, n, |i, payload| {
+                store
+                    .append(
+                        &names[i % STREAMS],
+                        Expected::Any,
+                        vec![EventData::new("probe.sent", payload)],
+                    )
+                    .expect("mnemo append");
+            })
+        });
+        let w = writer.join().expect("writer");
+        (reader.join().expect("reader"), w)
+    });
+    e2e.sort();
+    Latency {
+        e2e,
+        append,
+        spacing,
+    }
+}
+
+/// How long SQLite's poller sleeps after a poll that found nothing.
+const POLL_INTERVAL: Duration = Duration::from_millis(1);
+
+/// Latency of polling SQLite: a poller thread on its own connection runs `SELECT seq,
+/// payload FROM events WHERE seq > last` and sleeps [`POLL_INTERVAL`] whenever it finds
+/// nothing, against a writer thread appending one probe per transaction.
+fn sqlite_latency(n: usize, durable: bool) -> Latency {
+    let dir = TempDir::new().expect("tempdir");
+    let mut writer_store =
+        SqliteEventStore::open(dir.path().join("events.sqlite"), durable).expect("sqlite");
+    let poller = writer_store.open_reader().expect("sqlite reader");
+    let names: Vec<String> = (0..STREAMS).map(stream_name).collect();
+    let start = Instant::now();
+    let (mut e2e, (append, spacing)) = thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let (mut out, mut last) = (Vec::with_capacity(n), 0);
+            while out.len() < n {
+                let rows = poller.poll(last).expect("sqlite poll");
+                let received = start.elapsed();
+                if rows.is_empty() {
+                    thread::sleep(POLL_INTERVAL);
+                    continue;
+                }
+                for (seq, payload) in rows {
+                    let sent = probe_sent_ns(&payload).expect("probe payload");
+                    out.push(received.saturating_sub(Duration::from_nanos(sent)));
+                    last = seq;
+                }
+            }
+            out
+        });
+        let writer = scope.spawn(|| {
+            write_probes(start, n, |i, payload| {
+                writer_store
+                    .append(
+                        &names[i % STREAMS],
+                        Expected::Any,
+                        &[EventData::new("probe.sent", payload)],
+                    )
+                    .expect("sqlite append");
+            })
+        });
+        let w = writer.join().expect("writer");
+        (reader.join().expect("reader"), w)
+    });
+    e2e.sort();
+    Latency {
+        e2e,
+        append,
+        spacing,
+    }
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
+}
+
+fn mean(d: &[Duration]) -> Duration {
+    d.iter().sum::<Duration>() / d.len().max(1) as u32
+}
+
+fn report_latency(n: usize) {
+    println!(
+        "\n== subscription end-to-end latency: {n} events, one per commit, appends at least {} us apart ==",
+        PROBE_SPACING.as_micros()
+    );
+    println!(
+        "mnemo: subscriber thread in Subscription::next_timeout; sqlite: poller thread, \
+         SELECT seq > last, sleeps {} ms after an empty poll",
+        POLL_INTERVAL.as_millis()
+    );
+    println!(
+        "store           e2e_p50_us e2e_p99_us e2e_mean_us  e2e_max_us append_p50_us append_p99_us spacing_us"
+    );
+    for (name, l) in [
+        ("mnemo", mnemo_latency(n, true)),
+        ("mnemo_nosync", mnemo_latency(n, false)),
+        ("sqlite", sqlite_latency(n, true)),
+        ("sqlite_nosync", sqlite_latency(n, false)),
+    ] {
+        println!(
+            "{name:<15} {:>10.1} {:>10.1} {:>11.1} {:>11.1} {:>13.1} {:>13.1} {:>10.1}",
+            us(percentile(&l.e2e, 50.0)),
+            us(percentile(&l.e2e, 99.0)),
+            us(mean(&l.e2e)),
+            us(*l.e2e.last().unwrap_or(&Duration::ZERO)),
+            us(percentile(&l.append, 50.0)),
+            us(percentile(&l.append, 99.0)),
+            us(l.spacing),
+        );
+    }
+}
+
+fn report_filled(f: &Filled) {
+    f.mnemo.flush().expect("mnemo flush");
+    let stats = f.mnemo.stats().expect("mnemo stats");
+    let sqlite_bytes = f.sqlite.checkpointed_bytes().expect("sqlite checkpoint");
+    let log_bytes = stats
+        .column_families
+        .iter()
+        .find(|cf| cf.name == "log")
+        .map_or(0, |cf| cf.bytes);
+    let payload: u64 = (0..f.events)
+        .map(|i| event(1 << 32 | i).payload.len() as u64)
+        .sum();
+    println!(
+        "\n== the filled log ({} events, {} streams of 1,000) ==",
+        f.events,
+        f.long.len()
+    );
+    println!(
+        "fill, commits of {BATCH} events (append_many, fsync each): mnemo {:.3} s ({:.0} events/s), sqlite {:.3} s ({:.0} events/s), rocksdb {:.3} s ({:.0} events/s)",
+        f.fill[0].as_secs_f64(),
+        f.events as f64 / f.fill[0].as_secs_f64(),
+        f.fill[1].as_secs_f64(),
+        f.events as f64 / f.fill[1].as_secs_f64(),
+        f.fill[2].as_secs_f64(),
+        f.events as f64 / f.fill[2].as_secs_f64(),
+    );
+    println!(
+        "payload bytes {} ({:.2} MB); mnemo disk_bytes {} ({:.2} MB, log column family {:.1} B/event); sqlite file {} ({:.2} MB); rocksdb dir {} ({:.2} MB)",
+        payload,
+        mb(payload),
+        stats.disk_bytes(),
+        mb(stats.disk_bytes()),
+        log_bytes as f64 / f.events as f64,
+        sqlite_bytes,
+        mb(sqlite_bytes),
+        dir_bytes(f.rocks.path()),
+        mb(dir_bytes(f.rocks.path())),
+    );
+    for cf in &stats.column_families {
+        println!("  cf {:<12} {:>10}", cf.name, cf.bytes);
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Criterion's rule: without `--bench` (cargo test --benches) or with `--test`, test mode.
+    let full = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test");
+    let scale = Scale::new(full);
+    let names: Vec<String> = (0..STREAMS).map(stream_name).collect();
+    let pool: Vec<EventData> = (0..POOL as u64).map(event).collect();
+    let payload_mean = pool.iter().map(|e| e.payload.len()).sum::<usize>() / POOL;
+    println!(
+        "events: {POOL} prepared, mean payload {payload_mean} B JSON, {STREAMS} streams; filled log {} events{}",
+        scale.total(),
+        if full { "" } else { "; test mode" }
+    );
+
+    // `--profile-time` (profiling one benchmark under perf): no reports to blur the profile,
+    // and no filled log (a 200,000-event fill) when only append benchmarks are selected.
+    let profiling = args.iter().any(|a| a.starts_with("--profile-time"));
+    let filter = args[1..]
+        .iter()
+        .find(|a| !a.starts_with('-') && a.parse::<f64>().is_err());
+    let appends_only = filter.is_some_and(|f| f.starts_with("append"));
+
+    let mut c = Criterion::default().configure_from_args();
+    bench_append_single(&mut c, &names, &pool);
+    bench_append_batched(&mut c, &names, &pool);
+    if profiling && appends_only {
+        c.final_summary();
+        return;
+    }
+    let mut filled = Filled::new(&scale, &names);
+    bench_read_stream(&mut c, &filled, &scale);
+    bench_read_all(&mut c, &filled);
+    bench_projection_rebuild(&mut c, &mut filled);
+    c.final_summary();
+    if profiling {
+        return;
+    }
+    report_filled(&filled);
+    drop(filled);
+    report_latency(scale.probes);
+}
