@@ -391,8 +391,12 @@ pub fn collect_files(path: &Path) -> Result<Vec<PathBuf>> {
             if ft.is_dir() {
                 stack.push(p);
             } else if ft.is_file() {
-                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-                if ["md", "markdown", "traj", "jsonl", "json"].contains(&ext) {
+                // By name suffix, so a file named just `.md` counts too.
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if [".md", ".markdown", ".traj", ".jsonl", ".json"]
+                    .iter()
+                    .any(|ext| name.ends_with(ext))
+                {
                     out.push(p);
                 }
             }
