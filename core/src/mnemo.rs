@@ -189,6 +189,11 @@ impl Mnemo {
         })
     }
 
+    /// Whether [`Mnemo::close`] was called on this store (through any clone).
+    pub fn is_closed(&self) -> bool {
+        self.engine.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The store's directory.
     pub fn path(&self) -> &Path {
         &self.engine.path

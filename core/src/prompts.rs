@@ -135,6 +135,30 @@ impl Engine {
             .transpose()
     }
 
+    /// The newest version number of a template: one reverse seek, no decoding.
+    fn latest_prompt_version(&self, name: &str) -> Result<Option<u32>> {
+        let g = self.db()?;
+        let prefix = KeyBuilder::new().str("p").str(name).finish();
+        let Some(end) = crate::keys::prefix_end(&prefix) else {
+            return Ok(None);
+        };
+        let mut it = g.db().iterator_cf(
+            g.cf(CF_PROMPTS),
+            rocksdb::IteratorMode::From(&end, rocksdb::Direction::Reverse),
+        );
+        match it.next() {
+            Some(item) => {
+                let (k, _) = item?;
+                if !k.starts_with(&prefix) {
+                    return Ok(None);
+                }
+                let mut r = crate::keys::KeyReader::new(&k[prefix.len()..]);
+                Ok(Some(r.u32()?))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// All versions of a template, oldest first.
     pub(crate) fn prompt_versions(&self, name: &str) -> Result<Vec<PromptTemplate>> {
         let g = self.db()?;
@@ -163,7 +187,7 @@ impl Engine {
         let variables = template_variables(body)?;
         loop {
             let stream_version = self.stream_version(&stream(name))?;
-            let version = self.prompt_versions(name)?.last().map_or(0, |p| p.version) + 1;
+            let version = self.latest_prompt_version(name)?.unwrap_or(0) + 1;
             let template = PromptTemplate {
                 name: name.to_string(),
                 version,
@@ -226,8 +250,8 @@ impl Engine {
     /// Labels of template `name` and the versions they point at (`latest` included).
     pub(crate) fn prompt_labels(&self, name: &str) -> Result<BTreeMap<String, u32>> {
         let mut out = BTreeMap::new();
-        if let Some(last) = self.prompt_versions(name)?.last() {
-            out.insert(LATEST.to_string(), last.version);
+        if let Some(last) = self.latest_prompt_version(name)? {
+            out.insert(LATEST.to_string(), last);
         }
         let g = self.db()?;
         let prefix = KeyBuilder::new().str("l").str(name).finish();
@@ -257,9 +281,7 @@ impl Engine {
         };
         let version = match selector {
             None | Some(LATEST) => self
-                .prompt_versions(name)?
-                .last()
-                .map(|p| p.version)
+                .latest_prompt_version(name)?
                 .ok_or_else(|| not_found(name.to_string()))?,
             Some(s) => match s.parse::<u32>() {
                 Ok(v) => v,

@@ -347,3 +347,21 @@ fn values_stay_readable_across_dictionary_generations() {
         assert_eq!(store.export_source(id).unwrap(), text.as_bytes());
     }
 }
+
+#[test]
+fn latest_prompt_among_many_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.add_prompt("a", "first").unwrap();
+    for i in 0..300 {
+        store.add_prompt("ab", &format!("v{i}")).unwrap();
+    }
+    store.add_prompt("b", "other").unwrap();
+    // "a" must not see "ab"'s versions, and latest is one reverse seek.
+    assert_eq!(store.prompt("a", None).unwrap().version, 1);
+    assert_eq!(store.prompt("ab", None).unwrap().body, "v299");
+    assert_eq!(store.prompt_labels("ab").unwrap()["latest"], 300);
+    assert!(!store.is_closed());
+    store.close();
+    assert!(store.is_closed());
+}
