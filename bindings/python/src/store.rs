@@ -1,0 +1,374 @@
+//! `mnemo.Mnemo`: the store handle.
+//!
+//! Each method converts its arguments, calls the same-named method of [`mnemo::Mnemo`]
+//! detached from the interpreter (so other Python threads run while it does I/O), and
+//! converts the result. The handle is shared freely between Python threads.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+
+use crate::errors::blocking;
+use crate::feed::{Subscription, SLICE};
+use crate::types::{
+    ImportSummary, ImportedFile, LogEntry, PromptTemplate, RenderedStep, SearchResult, Selector,
+    Session, SessionInfo, Stats, StepArg, Workflow,
+};
+
+/// A timeout in seconds as a [`Duration`]; negative, NaN or huge values are `ValueError`.
+pub(crate) fn seconds(timeout: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(timeout)
+        .map_err(|e| PyValueError::new_err(format!("invalid timeout {timeout}: {e}")))
+}
+
+fn filter(
+    source_tool: Option<String>,
+    project: Option<String>,
+    since: Option<i64>,
+    until: Option<i64>,
+    limit: Option<usize>,
+) -> mnemo::SessionFilter {
+    mnemo::SessionFilter {
+        source_tool,
+        project,
+        since,
+        until,
+        limit,
+    }
+}
+
+/// A Mnemo store opened on a directory.
+///
+/// `Mnemo(path, *, create_if_missing=True, sync_writes=True, compression_level=3,
+/// dictionary_training_bytes=1 MiB, block_cache_bytes=64 MiB)`; options left out keep the
+/// engine's defaults. Use it as a context manager, or call `close()`.
+#[pyclass(frozen, module = "mnemo")]
+pub struct Mnemo {
+    inner: mnemo::Mnemo,
+}
+
+#[pymethods]
+impl Mnemo {
+    #[new]
+    #[pyo3(signature = (
+        path,
+        *,
+        create_if_missing = None,
+        sync_writes = None,
+        compression_level = None,
+        dictionary_training_bytes = None,
+        block_cache_bytes = None,
+    ))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        create_if_missing: Option<bool>,
+        sync_writes: Option<bool>,
+        compression_level: Option<i32>,
+        dictionary_training_bytes: Option<usize>,
+        block_cache_bytes: Option<usize>,
+    ) -> PyResult<Self> {
+        let mut options = mnemo::Options::default();
+        if let Some(v) = create_if_missing {
+            options.create_if_missing = v;
+        }
+        if let Some(v) = sync_writes {
+            options.sync_writes = v;
+        }
+        if let Some(v) = compression_level {
+            options.compression_level = v;
+        }
+        if let Some(v) = dictionary_training_bytes {
+            options.dictionary_training_bytes = v;
+        }
+        if let Some(v) = block_cache_bytes {
+            options.block_cache_bytes = v;
+        }
+        let inner = blocking(py, || mnemo::Mnemo::open(&path, options))?;
+        Ok(Mnemo { inner })
+    }
+
+    /// The store's directory.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.inner.path().to_path_buf()
+    }
+
+    /// Close the store: later calls raise `ClosedError`, waiters on the change feed wake
+    /// up, and the directory lock is released. Closing twice is harmless.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| self.inner.close());
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Closes the store; exceptions from the `with` body propagate.
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) {
+        self.close(py);
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Mnemo({})",
+            crate::types::q(&self.inner.path().to_string_lossy())
+        )
+    }
+
+    /// Import one transcript from memory; `name` is kept as its source path and used in
+    /// errors. Re-importing the same bytes stores nothing new.
+    fn import_bytes(&self, py: Python<'_>, name: PathBuf, data: &[u8]) -> PyResult<ImportedFile> {
+        blocking(py, || self.inner.import_bytes(&name, data)).map(ImportedFile)
+    }
+
+    /// Import one transcript file (format detected from its content).
+    fn import_file(&self, py: Python<'_>, path: PathBuf) -> PyResult<ImportedFile> {
+        blocking(py, || self.inner.import_file(&path)).map(ImportedFile)
+    }
+
+    /// Import files and folders (folders are walked for transcript-like files). A bad file
+    /// is reported in the summary while the others go on. `progress(done, total, path)` is
+    /// called once per file; if it raises, it is not called again and its exception is
+    /// raised once the import has finished.
+    #[pyo3(signature = (paths, progress = None))]
+    fn import_paths(
+        &self,
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<ImportSummary> {
+        let mut callback_error: Option<PyErr> = None;
+        let summary = blocking(py, || {
+            self.inner.import_paths(&paths, |p| {
+                let (Some(cb), None) = (&progress, &callback_error) else {
+                    return;
+                };
+                if let Err(e) = Python::attach(|py| cb.call1(py, (p.done, p.total, p.path))) {
+                    callback_error = Some(e);
+                }
+            })
+        })?;
+        if let Some(e) = callback_error {
+            return Err(e);
+        }
+        ImportSummary::new(py, summary)
+    }
+
+    /// A session with all its messages, by id or unique id prefix.
+    fn session(&self, py: Python<'_>, id: &str) -> PyResult<Session> {
+        let s = blocking(py, || self.inner.session(id))?;
+        Session::new(py, s)
+    }
+
+    /// A session's metadata only, by id or unique id prefix.
+    fn session_info(&self, py: Python<'_>, id: &str) -> PyResult<SessionInfo> {
+        blocking(py, || self.inner.session_info(id)).map(SessionInfo)
+    }
+
+    /// Sessions passing the filters, newest first. `since`/`until` are ms since the epoch.
+    #[pyo3(signature = (*, source_tool = None, project = None, since = None, until = None, limit = None))]
+    fn list_sessions(
+        &self,
+        py: Python<'_>,
+        source_tool: Option<String>,
+        project: Option<String>,
+        since: Option<i64>,
+        until: Option<i64>,
+        limit: Option<usize>,
+    ) -> PyResult<Vec<SessionInfo>> {
+        let f = filter(source_tool, project, since, until, limit);
+        let list = blocking(py, || self.inner.list_sessions(&f))?;
+        Ok(list.into_iter().map(SessionInfo).collect())
+    }
+
+    /// Keyword search over message text, best sessions first: at most `limit` sessions,
+    /// each with up to 3 best messages, restricted by the filters.
+    #[pyo3(signature = (query, *, limit = 10, source_tool = None, project = None, since = None, until = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        limit: usize,
+        source_tool: Option<String>,
+        project: Option<String>,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> PyResult<Vec<SearchResult>> {
+        let f = filter(source_tool, project, since, until, None);
+        let hits = blocking(py, || self.inner.search(query, &f, limit))?;
+        hits.into_iter().map(|h| SearchResult::new(py, h)).collect()
+    }
+
+    /// The original bytes of a session, byte-exact.
+    fn export_session<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = blocking(py, || self.inner.export_session(id))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// The whole original file a source id names, byte-exact.
+    fn export_source<'py>(
+        &self,
+        py: Python<'py>,
+        source_id: &str,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = blocking(py, || self.inner.export_source(source_id))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// The source id of the file a session came from.
+    fn session_source(&self, py: Python<'_>, id: &str) -> PyResult<String> {
+        blocking(py, || self.inner.session_source(id))
+    }
+
+    /// Add a new version of prompt template `name`; variables are `{{name}}` placeholders.
+    fn add_prompt(&self, py: Python<'_>, name: &str, body: &str) -> PyResult<PromptTemplate> {
+        blocking(py, || self.inner.add_prompt(name, body)).map(PromptTemplate)
+    }
+
+    /// Template `name` at a version number or label (`None` or `"latest"` = newest).
+    #[pyo3(signature = (name, selector = None))]
+    fn prompt(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        selector: Option<Selector>,
+    ) -> PyResult<PromptTemplate> {
+        let selector = selector.map(Selector::into_string);
+        blocking(py, || self.inner.prompt(name, selector.as_deref())).map(PromptTemplate)
+    }
+
+    /// Every version of template `name`, oldest first.
+    fn prompt_versions(&self, py: Python<'_>, name: &str) -> PyResult<Vec<PromptTemplate>> {
+        let v = blocking(py, || self.inner.prompt_versions(name))?;
+        Ok(v.into_iter().map(PromptTemplate).collect())
+    }
+
+    /// Names of all prompt templates.
+    fn prompt_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        blocking(py, || self.inner.prompt_names())
+    }
+
+    /// Point `label` (e.g. `"production"`) of template `name` at `version`.
+    fn label_prompt(&self, py: Python<'_>, name: &str, label: &str, version: u32) -> PyResult<()> {
+        blocking(py, || self.inner.label_prompt(name, label, version))
+    }
+
+    /// Labels of template `name` with their versions, `latest` included.
+    fn prompt_labels(&self, py: Python<'_>, name: &str) -> PyResult<BTreeMap<String, u32>> {
+        blocking(py, || self.inner.prompt_labels(name))
+    }
+
+    /// Render template `name` (at `selector`, default latest) with `values`; a variable
+    /// without a value raises `MissingVariableError`.
+    #[pyo3(signature = (name, values = None, *, selector = None))]
+    fn render_prompt(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        values: Option<BTreeMap<String, String>>,
+        selector: Option<Selector>,
+    ) -> PyResult<String> {
+        let values = values.unwrap_or_default();
+        let selector = selector.map(Selector::into_string);
+        blocking(py, || {
+            self.inner.render_prompt(name, selector.as_deref(), &values)
+        })
+    }
+
+    /// Add a new version of workflow `name`; each step is a `WorkflowStep` or a mapping
+    /// with its keys (`name`, `prompt`, optional `prompt_ref` and `values`).
+    fn add_workflow(&self, py: Python<'_>, name: &str, steps: Vec<StepArg>) -> PyResult<Workflow> {
+        let steps = steps.into_iter().map(|s| s.0).collect();
+        blocking(py, || self.inner.add_workflow(name, steps)).map(Workflow)
+    }
+
+    /// Workflow `name` at `version` (`None` = newest).
+    #[pyo3(signature = (name, version = None))]
+    fn workflow(&self, py: Python<'_>, name: &str, version: Option<u32>) -> PyResult<Workflow> {
+        blocking(py, || self.inner.workflow(name, version)).map(Workflow)
+    }
+
+    /// Every version of workflow `name`, oldest first.
+    fn workflow_versions(&self, py: Python<'_>, name: &str) -> PyResult<Vec<Workflow>> {
+        let v = blocking(py, || self.inner.workflow_versions(name))?;
+        Ok(v.into_iter().map(Workflow).collect())
+    }
+
+    /// Render each step of a workflow in order; `values` override the steps' own values.
+    #[pyo3(signature = (name, values = None, *, version = None))]
+    fn render_workflow(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        values: Option<BTreeMap<String, String>>,
+        version: Option<u32>,
+    ) -> PyResult<Vec<RenderedStep>> {
+        let values = values.unwrap_or_default();
+        let steps = blocking(py, || self.inner.render_workflow(name, version, &values))?;
+        Ok(steps.into_iter().map(RenderedStep).collect())
+    }
+
+    /// Up to `limit` log entries with sequence number `>= from_seq`, in order.
+    #[pyo3(signature = (from_seq = 1, limit = 1000))]
+    fn read_log(&self, py: Python<'_>, from_seq: u64, limit: usize) -> PyResult<Vec<LogEntry>> {
+        let v = blocking(py, || self.inner.read_log(from_seq, limit))?;
+        Ok(v.into_iter().map(LogEntry).collect())
+    }
+
+    /// The last committed sequence number (0 for an empty log).
+    fn last_seq(&self) -> u64 {
+        self.inner.last_seq()
+    }
+
+    /// Block until the log has an entry after `after` or `timeout` seconds pass; returns
+    /// the last sequence number. Raises `ClosedError` when the store closes meanwhile.
+    fn wait_for(&self, py: Python<'_>, after: u64, timeout: f64) -> PyResult<u64> {
+        // Waited in slices so that signals (Ctrl+C) are seen during a long wait.
+        let deadline = Instant::now().checked_add(seconds(timeout)?);
+        loop {
+            let slice = deadline.map_or(SLICE, |d| {
+                d.saturating_duration_since(Instant::now()).min(SLICE)
+            });
+            let last = blocking(py, || self.inner.wait_for(after, slice))?;
+            if last > after || deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(last);
+            }
+            py.check_signals()?;
+        }
+    }
+
+    /// A change feed from sequence number `from_seq` (1 = the beginning): an iterator
+    /// (blocking) and an async iterator of `LogEntry`.
+    #[pyo3(signature = (from_seq = 1))]
+    fn subscribe(&self, from_seq: u64) -> Subscription {
+        Subscription::new(self.inner.clone(), self.inner.subscribe(from_seq))
+    }
+
+    /// Counters and on-disk sizes.
+    fn stats(&self, py: Python<'_>) -> PyResult<Stats> {
+        blocking(py, || self.inner.stats()).map(Stats)
+    }
+
+    /// Train new zstd dictionaries from the values already stored; returns the content
+    /// kinds trained (`"transcript"`, `"record"`, `"prompt"`, `"other"`) with their new
+    /// dictionary ids.
+    fn retrain_dictionaries(&self, py: Python<'_>) -> PyResult<Vec<(String, u32)>> {
+        let trained = blocking(py, || self.inner.retrain_dictionaries())?;
+        Ok(trained
+            .into_iter()
+            .map(|(kind, id)| (format!("{kind:?}").to_lowercase(), id))
+            .collect())
+    }
+
+    /// Flush memtables to disk so on-disk sizes in `stats()` are final.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        blocking(py, || self.inner.flush())
+    }
+}

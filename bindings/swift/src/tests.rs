@@ -1,0 +1,174 @@
+//! Rust-side tests of the exported API (the same calls the generated Kotlin and Swift make,
+//! minus the FFI): argument and result conversion and error mapping on a real store.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+
+const AIDER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/transcripts/aider/aider.chat.history.md"
+);
+
+fn open() -> (tempfile::TempDir, Arc<MnemoStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = default_store_options();
+    options.sync_writes = false;
+    let store =
+        MnemoStore::open_with_options(dir.path().to_string_lossy().into_owned(), options).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn sessions_prompts_and_errors() {
+    let (dir, store) = open();
+    let bytes = std::fs::read(AIDER).unwrap();
+    let imported = store
+        .import_bytes("aider.chat.history.md".into(), bytes.clone())
+        .unwrap();
+    assert_eq!(imported.format, "aider-chat-history");
+    assert!(!imported.imported.is_empty());
+
+    let sessions = store.list_sessions(None).unwrap();
+    assert_eq!(sessions.len(), imported.imported.len());
+    let limited = store
+        .list_sessions(Some(SessionFilter {
+            limit: Some(1),
+            ..Default::default()
+        }))
+        .unwrap();
+    assert_eq!(limited.len(), 1);
+    let session = store.session(sessions[0].id.clone()).unwrap();
+    assert_eq!(session.messages.len() as u32, session.info.message_count);
+    assert_eq!(store.export_source(imported.source_id).unwrap(), bytes);
+
+    assert!(matches!(
+        store.session("ffffffffffff".into()),
+        Err(MnemoError::NotFound(_))
+    ));
+    assert!(matches!(
+        MnemoStore::open(dir.path().to_string_lossy().into_owned()),
+        Err(MnemoError::Locked(_))
+    ));
+
+    store
+        .add_prompt("review".into(), "Review {{file}} for {{concern}}".into())
+        .unwrap();
+    let values = HashMap::from([
+        ("file".to_string(), "db.rs".to_string()),
+        ("concern".to_string(), "races".to_string()),
+    ]);
+    assert_eq!(
+        store.render_prompt("review".into(), None, values).unwrap(),
+        "Review db.rs for races"
+    );
+    let missing = HashMap::from([("file".to_string(), "db.rs".to_string())]);
+    match store.render_prompt("review".into(), None, missing) {
+        Err(MnemoError::MissingVariable(m)) => assert!(m.contains("concern"), "{m}"),
+        other => panic!("expected MissingVariable, got {other:?}"),
+    }
+
+    store.close_store();
+    assert!(matches!(store.stats(), Err(MnemoError::Closed(_))));
+}
+
+#[test]
+fn events_feed_and_projections() {
+    let (_dir, store) = open();
+    let event = |kind: &str| EventData {
+        kind: kind.into(),
+        payload: b"{}".to_vec(),
+        metadata: Vec::new(),
+        schema: 1,
+    };
+    let first = store
+        .append(
+            "orders/1".into(),
+            ExpectedVersion::NoStream,
+            vec![event("order.placed")],
+        )
+        .unwrap();
+    assert_eq!(first.version, 1);
+    assert!(matches!(
+        store.append(
+            "orders/1".into(),
+            ExpectedVersion::NoStream,
+            vec![event("order.placed")]
+        ),
+        Err(MnemoError::Conflict(_))
+    ));
+    store
+        .append(
+            "orders/1".into(),
+            ExpectedVersion::Exact { version: 1 },
+            vec![event("order.paid")],
+        )
+        .unwrap();
+    let stream = store
+        .read_stream("orders/1".into(), 1, ReadDirection::Forward, 10)
+        .unwrap();
+    assert_eq!(
+        stream.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["order.placed", "order.paid"]
+    );
+    assert_eq!(stream[0].hash.len(), 32);
+
+    let sub = store.subscribe(1);
+    assert_eq!(sub.next(1000).unwrap().unwrap().seq, 1);
+    assert_eq!(sub.next(1000).unwrap().unwrap().seq, 2);
+    assert_eq!(sub.next(10).unwrap(), None);
+
+    let status = store.run_projection("event-counts".into()).unwrap();
+    assert_eq!(status.checkpoint, 2);
+    let count = store
+        .view("event-counts".into())
+        .get(b"order.paid".to_vec())
+        .unwrap();
+    assert_eq!(count, Some(1u64.to_be_bytes().to_vec()));
+    assert!(matches!(
+        store.run_projection("mine".into()),
+        Err(MnemoError::InvalidInput(_))
+    ));
+    assert_eq!(store.verify_log().unwrap().entries, 2);
+
+    // The push feed delivers live entries, then reports the close.
+    struct Listener(mpsc::Sender<Result<u64, Option<ErrorInfo>>>);
+    impl LogListener for Listener {
+        fn on_entry(&self, entry: LogEntry) -> bool {
+            self.0.send(Ok(entry.seq)).is_ok()
+        }
+        fn on_end(&self, error: Option<ErrorInfo>) {
+            let _ = self.0.send(Err(error));
+        }
+    }
+    let (tx, rx) = mpsc::channel();
+    let watch = store
+        .watch(
+            SubscribeOptions {
+                from: Some(3),
+                ..Default::default()
+            },
+            Box::new(Listener(tx)),
+        )
+        .unwrap();
+    store
+        .append(
+            "orders/2".into(),
+            ExpectedVersion::AnyVersion,
+            vec![event("order.placed")],
+        )
+        .unwrap();
+    let wait = Duration::from_secs(10);
+    assert_eq!(rx.recv_timeout(wait).unwrap(), Ok(3));
+    store.close_store();
+    match rx.recv_timeout(wait).unwrap() {
+        Err(Some(e)) => assert_eq!(e.code, "closed"),
+        other => panic!("expected the end of the watch, got {other:?}"),
+    }
+    watch.stop();
+    assert!(!watch.is_running());
+    assert!(matches!(sub.next(10), Err(MnemoError::Closed(_))));
+}

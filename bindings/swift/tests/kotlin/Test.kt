@@ -1,0 +1,263 @@
+// End-to-end test of the generated Kotlin binding on the JVM (JNA + libmnemo_ffi.so).
+//
+// Run by bindings/swift/test.sh:
+//   kotlinc mnemo/mnemo.kt Test.kt -cp jna.jar -d test.jar
+//   java -Djna.library.path=target/release -cp test.jar:jna.jar:kotlin-stdlib.jar TestKt TRANSCRIPT
+// Prints one line per check and ends with "N passed, N failed"; exits 1 if any check failed.
+
+import java.io.File
+import java.nio.file.Files
+import java.util.concurrent.LinkedBlockingQueue
+import java.util.concurrent.TimeUnit
+import kotlin.system.exitProcess
+import mnemo.*
+
+var passed = 0
+var failed = 0
+
+fun check(name: String, body: () -> Unit) {
+    try {
+        body()
+        passed++
+        println("ok - $name")
+    } catch (e: Throwable) {
+        failed++
+        println("FAILED - $name: $e")
+        e.printStackTrace(System.out)
+    }
+}
+
+fun expect(condition: Boolean, what: () -> String) {
+    if (!condition) throw AssertionError(what())
+}
+
+/** Runs `body` and returns the exception of type `T` it throws (fails if it throws none). */
+inline fun <reified T : Throwable> assertThrows(body: () -> Unit): T {
+    try {
+        body()
+    } catch (e: Throwable) {
+        if (e is T) return e
+        throw AssertionError("expected ${T::class.simpleName}, got $e")
+    }
+    throw AssertionError("expected ${T::class.simpleName}, nothing was thrown")
+}
+
+/** The README's Kotlin example, verbatim between the markers (test.sh checks they match). */
+fun readmeExample(dir: String, transcript: String) {
+    // README-EXAMPLE-BEGIN
+    MnemoStore.open(dir).use { store ->  // use {} closes the store
+        store.importBytes("aider.chat.history.md", File(transcript).readBytes())
+        for (hit in store.search("exponential backoff", null, 5u))
+            println("${hit.session.id} ${"%.2f".format(hit.score)} ${hit.session.title}")
+    }
+    // README-EXAMPLE-END
+}
+
+fun main(args: Array<String>) {
+    val transcript = args.getOrElse(0) { "examples/transcripts/aider/aider.chat.history.md" }
+    val bytes = File(transcript).readBytes()
+    val tmp = Files.createTempDirectory("mnemo-kotlin-test").toFile()
+    try {
+        run(tmp, transcript, bytes)
+    } finally {
+        tmp.deleteRecursively()
+    }
+    println("$passed passed, $failed failed")
+    exitProcess(if (failed == 0) 0 else 1)
+}
+
+fun run(tmp: File, transcript: String, bytes: ByteArray) {
+    check("README example: open, import, search, close (use {})") {
+        readmeExample(File(tmp, "readme").path, transcript)
+        // `use {}` closed the store, so the directory can be opened again.
+        MnemoStore.open(File(tmp, "readme").path).use { again ->
+            expect(again.listSessions().size == 2) { "sessions after reopen" }
+            expect(again.search("exponential backoff", null, 5u).isNotEmpty()) { "no hit" }
+        }
+    }
+
+    val options = defaultStoreOptions().copy(syncWrites = false)
+    val store = MnemoStore.openWithOptions(File(tmp, "store").path, options)
+
+    check("a second open of the same directory is MnemoException.Locked") {
+        assertThrows<MnemoException.Locked> { MnemoStore.open(File(tmp, "store").path) }
+    }
+
+    var sessionIds = listOf<String>()
+    var sourceId = ""
+    check("importBytes detects the aider format and stores its sessions") {
+        val imported = store.importBytes("aider.chat.history.md", bytes)
+        expect(imported.format == "aider-chat-history") { "format ${imported.format}" }
+        expect(imported.imported.size == 2) { "imported ${imported.imported}" }
+        expect(imported.bytes == bytes.size.toULong()) { "bytes ${imported.bytes}" }
+        sessionIds = imported.imported
+        sourceId = imported.sourceId
+        val again = store.importBytes("aider.chat.history.md", bytes)
+        expect(again.imported.isEmpty() && again.alreadyStored == 2uL) { "re-import $again" }
+    }
+
+    check("listSessions, session, sessionInfo, export byte-exact") {
+        val sessions = store.listSessions()
+        expect(sessions.map { it.id }.toSet() == sessionIds.toSet()) { "ids ${sessions.map { it.id }}" }
+        expect(sessions.all { it.sourceTool == "aider" }) { "tools" }
+        val filtered = store.listSessions(SessionFilter(sourceTool = "cursor"))
+        expect(filtered.isEmpty()) { "filter by tool" }
+        val limited = store.listSessions(SessionFilter(limit = 1u))
+        expect(limited.size == 1) { "limit" }
+        val session = store.session(sessionIds[0].take(12))
+        expect(session.info.id == sessionIds[0]) { "prefix lookup" }
+        expect(session.messages.size.toUInt() == session.info.messageCount) { "message count" }
+        expect(session.messages.any { it.role == Role.USER }) { "a user message" }
+        expect(store.exportSource(sourceId).contentEquals(bytes)) { "exportSource differs" }
+        expect(store.sessionSource(sessionIds[1]) == sourceId) { "sessionSource" }
+        val info = store.sessionInfo(sessionIds[1])
+        expect(store.exportSession(sessionIds[1]).size.toULong() == info.rawLen) { "exportSession length" }
+    }
+
+    check("search finds the backoff session with a snippet") {
+        val hits = store.search("exponential backoff", null, 5u)
+        expect(hits.isNotEmpty()) { "no hit" }
+        expect(hits[0].score > 0.0) { "score" }
+        expect(hits[0].messages.any { it.snippet.contains("backoff", ignoreCase = true) }) {
+            "snippets ${hits[0].messages.map { it.snippet }}"
+        }
+        expect(store.search("zzzunmatchedterm", null, 5u).isEmpty()) { "unmatched term" }
+    }
+
+    check("unknown session id is MnemoException.NotFound") {
+        val e = assertThrows<MnemoException.NotFound> { store.session("ffffffffffffffff") }
+        expect(e.message!!.contains("not found")) { "message ${e.message}" }
+    }
+
+    check("unknown format is MnemoException.UnknownFormat") {
+        assertThrows<MnemoException.UnknownFormat> {
+            store.importBytes("notes.txt", "just some notes".toByteArray())
+        }
+    }
+
+    check("importPaths reports progress through a callback interface") {
+        val seen = mutableListOf<String>()
+        val summary = store.importPaths(listOf(transcript), object : ImportProgressListener {
+            override fun onFile(done: ULong, total: ULong, path: String) {
+                seen.add("$done/$total")
+            }
+        })
+        expect(summary.files.size == 1 && summary.files[0].error == null) { "summary $summary" }
+        expect(summary.sessionsAlreadyStored == 2uL) { "already stored" }
+        expect(seen == listOf("1/1")) { "progress $seen" }
+    }
+
+    check("prompts: add, label, render; a missing variable is MnemoException.MissingVariable") {
+        val v1 = store.addPrompt("review", "Review {{file}} for {{concern}}")
+        expect(v1.version == 1u && v1.variables == listOf("file", "concern")) { "v1 $v1" }
+        store.addPrompt("review", "Review {{file}} carefully for {{concern}}")
+        store.labelPrompt("review", "production", 1u)
+        expect(store.promptLabels("review") == mapOf("latest" to 2u, "production" to 1u)) {
+            "labels ${store.promptLabels("review")}"
+        }
+        val values = mapOf("file" to "db.rs", "concern" to "races")
+        expect(store.renderPrompt("review", "production", values) == "Review db.rs for races") { "render" }
+        expect(store.prompt("review").version == 2u) { "latest" }
+        expect(store.promptNames() == listOf("review")) { "names" }
+        val e = assertThrows<MnemoException.MissingVariable> {
+            store.renderPrompt("review", null, mapOf("file" to "db.rs"))
+        }
+        expect(e.message!!.contains("concern")) { "message ${e.message}" }
+        assertThrows<MnemoException.NotFound> { store.prompt("review", "staging") }
+    }
+
+    check("workflows: add and render") {
+        val steps = listOf(
+            WorkflowStep("review", "review", "production", mapOf("concern" to "races")),
+        )
+        val wf = store.addWorkflow("ship", steps)
+        expect(wf.version == 1u && wf.steps == steps) { "workflow $wf" }
+        val rendered = store.renderWorkflow("ship", null, mapOf("file" to "db.rs"))
+        expect(rendered.single().text == "Review db.rs for races") { "rendered $rendered" }
+    }
+
+    check("event store: append with a conflict check, read the stream") {
+        val placed = EventData("order.placed", """{"id":1}""".toByteArray(), ByteArray(0))
+        val first = store.append("orders/1", ExpectedVersion.NoStream, listOf(placed))
+        expect(first.version == 1uL) { "first $first" }
+        val e = assertThrows<MnemoException.Conflict> {
+            store.append("orders/1", ExpectedVersion.NoStream, listOf(placed))
+        }
+        expect(e.message!!.contains("orders/1")) { "message ${e.message}" }
+        val paid = EventData("order.paid", "{}".toByteArray(), "user=7".toByteArray(), 2u)
+        store.append("orders/1", ExpectedVersion.Exact(1uL), listOf(paid))
+        expect(store.streamVersion("orders/1") == 2uL) { "version" }
+        expect(store.streamVersion("orders/none") == null) { "missing stream" }
+        val events = store.readStream("orders/1", 1uL, ReadDirection.FORWARD, 10u)
+        expect(events.map { it.kind } == listOf("order.placed", "order.paid")) { "kinds" }
+        expect(String(events[1].metadata) == "user=7" && events[1].schema == 2u) { "metadata/schema" }
+        expect(events[0].hash.size == 32) { "hash" }
+        assertThrows<MnemoException.InvalidInput> {
+            store.append("session/x", ExpectedVersion.AnyVersion, listOf(placed))
+        }
+        val many = store.appendMany(listOf(
+            AppendBatch("orders/2", ExpectedVersion.NoStream, listOf(placed)),
+            AppendBatch("orders/1", ExpectedVersion.Exact(2uL), listOf(paid)),
+        ))
+        expect(many.map { it.version } == listOf(1uL, 3uL)) { "appendMany $many" }
+    }
+
+    check("the log: readLog, readAll with a filter, lastSeq, verifyLog") {
+        val log = store.readLog(1uL, 1000u)
+        expect(log.size.toULong() == store.lastSeq()) { "log size ${log.size} vs ${store.lastSeq()}" }
+        expect(log.zipWithNext().all { (a, b) -> b.seq == a.seq + 1uL }) { "gap-free" }
+        expect(log.any { it.kind == "session.imported" }) { "import events" }
+        val orders = store.readAll(1uL, 100u, EventFilter(streamPrefix = "orders/"))
+        expect(orders.size == 4) { "orders ${orders.size}" }
+        expect(store.verifyLog().entries == store.lastSeq()) { "verifyLog" }
+    }
+
+    check("built-in projection and its view") {
+        expect(builtinProjections().contains("event-counts")) { "builtins" }
+        val status = store.runProjection("event-counts")
+        expect(status.checkpoint == store.lastSeq() && status.lag == 0uL) { "status $status" }
+        val count = store.view("event-counts").get("order.paid".toByteArray())!!
+        expect(java.nio.ByteBuffer.wrap(count).long == 2L) { "count" }
+        assertThrows<MnemoException.InvalidInput> { store.runProjection("mine") }
+    }
+
+    check("Subscription.next(timeoutMs) pulls the change feed; named checkpoints resume") {
+        val from = store.lastSeq() + 1uL
+        store.subscribeWith(SubscribeOptions(from = from, name = "kotlin")).use { sub ->
+            expect(sub.next(10uL) == null) { "nothing yet" }
+            store.append("orders/3", ExpectedVersion.AnyVersion, listOf(EventData("order.placed", ByteArray(0), ByteArray(0))))
+            val entry = sub.next(5000uL)!!
+            expect(entry.stream == "orders/3" && entry.seq == from) { "entry $entry" }
+            sub.checkpoint()
+        }
+        expect(store.subscriptionCheckpoint("kotlin") == from) { "checkpoint" }
+    }
+
+    check("LogWatch pushes entries to a LogListener and ends with `closed`") {
+        val queue = LinkedBlockingQueue<String>()
+        val watch = store.watch(SubscribeOptions(from = store.lastSeq() + 1uL), object : LogListener {
+            override fun onEntry(entry: LogEntry): Boolean {
+                queue.add("entry ${entry.stream}")
+                return true
+            }
+            override fun onEnd(error: ErrorInfo?) {
+                queue.add("end ${error?.code}")
+            }
+        })
+        store.append("orders/4", ExpectedVersion.AnyVersion, listOf(EventData("order.placed", ByteArray(0), ByteArray(0))))
+        expect(queue.poll(10, TimeUnit.SECONDS) == "entry orders/4") { "watched entry" }
+        val stats = store.stats()
+        expect(stats.counters.sessions == 2uL && stats.lastSeq == store.lastSeq()) { "stats $stats" }
+        store.closeStore()
+        expect(queue.poll(10, TimeUnit.SECONDS) == "end closed") { "end of watch" }
+        watch.stop()
+        expect(!watch.isRunning()) { "still running" }
+        watch.close()
+    }
+
+    check("after closeStore every call is MnemoException.Closed") {
+        assertThrows<MnemoException.Closed> { store.listSessions() }
+        store.close()
+        assertThrows<IllegalStateException> { store.listSessions() }
+    }
+}

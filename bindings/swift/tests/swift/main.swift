@@ -1,0 +1,82 @@
+// Swift end-to-end test, run by test.sh only where a Swift toolchain (`swiftc`) exists.
+// It is compiled in one module with the generated Mnemo.swift, hence no `import Mnemo`:
+//
+//   swiftc -module-name MnemoSwiftTest -Xcc -fmodule-map-file=GEN/MnemoFFI.modulemap -I GEN \
+//     GEN/Mnemo.swift main.swift -L target/release -lmnemo_ffi -o swift-test
+//   LD_LIBRARY_PATH=target/release ./swift-test TRANSCRIPT STORE_DIR
+//
+// Prints one line per check and "N passed, N failed"; exits 1 if any check failed.
+
+import Foundation
+
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+}
+
+var passed = 0
+var failed = 0
+
+func check(_ name: String, _ body: () throws -> Void) {
+    do {
+        try body()
+        passed += 1
+        print("ok - \(name)")
+    } catch {
+        failed += 1
+        print("FAILED - \(name): \(error)")
+    }
+}
+
+func expect(_ condition: Bool, _ what: String) throws {
+    if !condition { throw Failure(description: what) }
+}
+
+let arguments = CommandLine.arguments
+let transcript = arguments.count > 1 ? arguments[1] : "examples/transcripts/aider/aider.chat.history.md"
+let dir = arguments.count > 2 ? arguments[2] : NSTemporaryDirectory() + "mnemo-swift-test"
+
+check("README example: open, import, search, close") {
+    // README-EXAMPLE-BEGIN
+    let store = try MnemoStore.open(path: dir)
+    defer { store.closeStore() }
+    _ = try store.importBytes(name: "aider.chat.history.md", bytes: try Data(contentsOf: URL(fileURLWithPath: transcript)))
+    for hit in try store.search(query: "exponential backoff", filter: nil, limit: 5) {
+        print(hit.session.id, hit.score, hit.session.title ?? "-")
+    }
+    // README-EXAMPLE-END
+}
+
+check("errors are MnemoError cases; Subscription.next pulls the feed") {
+    let store = try MnemoStore.open(path: dir)
+    defer { store.closeStore() }
+    try expect(try store.listSessions().count == 2, "two sessions")
+    do {
+        _ = try MnemoStore.open(path: dir)
+        throw Failure(description: "second open succeeded")
+    } catch MnemoError.Locked(let message) {
+        try expect(message.contains("locked"), message)
+    }
+    _ = try store.addPrompt(name: "review", body: "Review {{file}} for {{concern}}")
+    do {
+        _ = try store.renderPrompt(name: "review", selector: nil, values: ["file": "db.rs"])
+        throw Failure(description: "rendered without a value for concern")
+    } catch MnemoError.MissingVariable(let message) {
+        try expect(message.contains("concern"), message)
+    }
+    let event = EventData(kind: "order.placed", payload: Data("{}".utf8), metadata: Data())
+    let first = try store.append(stream: "orders/1", expected: .noStream, events: [event])
+    try expect(first.version == 1, "version \(first.version)")
+    do {
+        _ = try store.append(stream: "orders/1", expected: .noStream, events: [event])
+        throw Failure(description: "no conflict")
+    } catch MnemoError.Conflict(let message) {
+        try expect(message.contains("orders/1"), message)
+    }
+    let subscription = store.subscribe(from: first.firstSeq)
+    let entry = try subscription.next(timeoutMs: 1000)
+    try expect(entry?.stream == "orders/1", "entry \(String(describing: entry))")
+}
+
+try? FileManager.default.removeItem(atPath: dir)
+print("\(passed) passed, \(failed) failed")
+exit(failed == 0 ? 0 : 1)
