@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -12,13 +12,46 @@ use mnemo::{Mnemo, Options, SessionFilter};
 
 const ROUNDS: usize = 12;
 
-fn child_binary() -> PathBuf {
-    // target/<profile>/deps/crash-<hash> -> target/<profile>/examples/crash_child
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    profile_dir
-        .join("examples")
-        .join(format!("crash_child{}", std::env::consts::EXE_SUFFIX))
+/// Environment variable that turns this test binary into the importing child.
+const CHILD_ENV: &str = "MNEMO_CRASH_CHILD";
+
+/// The child process: when `MNEMO_CRASH_CHILD=mode:store_dir:file_list` is set, import the
+/// listed files into the store, printing an acknowledgement as soon as each import is
+/// durable. Mode `single` commits file by file (`ACK <source-id> <path>`); mode `group`
+/// uses the pipelined group commit of `import_paths` (`ACKPATH <path>`). Without the
+/// variable it does nothing; it is ignored in normal runs and started by the parent test.
+#[test]
+#[ignore = "the child process of kill_9_loses_nothing_acknowledged, started by it"]
+fn crash_child() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let mut parts = spec.splitn(3, ':');
+    let (Some(mode), Some(dir), Some(list)) = (parts.next(), parts.next(), parts.next()) else {
+        panic!("bad {CHILD_ENV}: {spec}");
+    };
+    let store = Mnemo::open(dir, Options::default()).expect("open store");
+    let paths: Vec<PathBuf> = std::fs::read_to_string(list)
+        .expect("file list")
+        .lines()
+        .map(PathBuf::from)
+        .collect();
+    let stdout = std::io::stdout();
+    if mode == "group" {
+        let _ = store.import_paths(&paths, |p| {
+            let mut out = stdout.lock();
+            let _ = writeln!(out, "ACKPATH {}", p.path.display());
+            let _ = out.flush();
+        });
+        return;
+    }
+    for path in paths {
+        if let Ok(r) = store.import_file(&path) {
+            let mut out = stdout.lock();
+            let _ = writeln!(out, "ACK {} {}", r.source_id, path.display());
+            let _ = out.flush();
+        }
+    }
 }
 
 fn input_files() -> Vec<PathBuf> {
@@ -40,12 +73,7 @@ fn next_random(state: &mut u64) -> u64 {
 
 #[test]
 fn kill_9_loses_nothing_acknowledged() {
-    let child = child_binary();
-    assert!(
-        child.exists(),
-        "build examples first (cargo test builds them): {}",
-        child.display()
-    );
+    let child = std::env::current_exe().unwrap();
     let files = input_files();
     assert!(!files.is_empty());
     let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ std::process::id() as u64;
@@ -63,10 +91,10 @@ fn kill_9_loses_nothing_acknowledged() {
         std::fs::write(&list, text.join("\n")).unwrap();
         let store_dir = dir.path().join("store");
         let mode = if round % 2 == 0 { "single" } else { "group" };
+        let spec = format!("{mode}:{}:{}", store_dir.display(), list.display());
         let mut proc = Command::new(&child)
-            .arg(mode)
-            .arg(&store_dir)
-            .arg(&list)
+            .args(["--exact", "crash_child", "--ignored", "--nocapture"])
+            .env(CHILD_ENV, spec)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -90,7 +118,7 @@ fn kill_9_loses_nothing_acknowledged() {
                 })
                 .collect::<Vec<_>>()
         });
-        let delay = 30 + next_random(&mut seed) % 1500;
+        let delay = 20 + next_random(&mut seed) % 800;
         std::thread::sleep(Duration::from_millis(delay));
         proc.kill().unwrap(); // SIGKILL on Unix
         proc.wait().unwrap();
