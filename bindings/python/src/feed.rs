@@ -24,13 +24,19 @@ pub(crate) const SLICE: Duration = Duration::from_millis(200);
 pub struct Subscription {
     store: mnemo::Mnemo,
     inner: Mutex<mnemo::Subscription>,
+    name: Option<String>,
 }
 
 impl Subscription {
-    pub(crate) fn new(store: mnemo::Mnemo, inner: mnemo::Subscription) -> Self {
+    pub(crate) fn new(
+        store: mnemo::Mnemo,
+        inner: mnemo::Subscription,
+        name: Option<String>,
+    ) -> Self {
         Subscription {
             store,
             inner: Mutex::new(inner),
+            name,
         }
     }
 
@@ -63,6 +69,19 @@ impl Subscription {
     #[getter]
     fn position(&self, py: Python<'_>) -> u64 {
         py.detach(|| self.lock().position())
+    }
+
+    /// The name its checkpoint is persisted under, or `None` for an unnamed subscription.
+    #[getter]
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Persist the position under the subscription's name: every entry before `position`
+    /// is done, and a subscription opened later with this name resumes at `position`.
+    /// Durable on return. `InvalidInputError` for an unnamed subscription.
+    fn checkpoint(&self, py: Python<'_>) -> PyResult<()> {
+        blocking(py, || self.lock().checkpoint())
     }
 
     /// The next entry, waiting at most `timeout` seconds (`None`: as long as it takes);
@@ -115,6 +134,13 @@ impl Subscription {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        format!("Subscription(position={})", self.position(py))
+        match &self.name {
+            Some(name) => format!(
+                "Subscription(name={}, position={})",
+                crate::types::q(name),
+                self.position(py)
+            ),
+            None => format!("Subscription(position={})", self.position(py)),
+        }
     }
 }

@@ -8,11 +8,14 @@
 //! - `store`: the `Mnemo` handle.
 //! - `types`: read-only data classes (sessions, messages, prompts, workflows, log entries...).
 //! - `feed`: the change feed (`Subscription`).
+//! - `events`: the event store's classes (events, projections, snapshots) and the Python
+//!   callbacks the core calls (host projections, upcasters).
 //! - `errors`: the exception classes and the error mapping.
 
 use pyo3::prelude::*;
 
 mod errors;
+mod events;
 mod feed;
 mod store;
 mod types;
@@ -39,6 +42,16 @@ fn _mnemo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::LogEntry>()?;
     m.add_class::<types::Stats>()?;
     m.add_class::<types::Counters>()?;
+    m.add_class::<events::EventData>()?;
+    m.add_class::<events::Expected>()?;
+    m.add_class::<events::AppendResult>()?;
+    m.add_class::<events::LogVerification>()?;
+    m.add_class::<events::Snapshot>()?;
+    m.add_class::<events::ProjectionStatus>()?;
+    m.add_class::<events::ProjectionFailure>()?;
+    m.add_class::<events::ViewReader>()?;
+    m.add_class::<events::ViewBatch>()?;
+    events::register(m)?;
     errors::register(m)?;
     Ok(())
 }

@@ -735,7 +735,7 @@ impl LogEntry {
     fn seq(&self) -> u64 {
         self.0.seq
     }
-    /// The stream the event belongs to (`session/<id>`, `prompt/<name>`, ...).
+    /// The stream the event belongs to (`session/<id>`, `prompt/<name>`, a host stream...).
     #[getter]
     fn stream(&self) -> &str {
         &self.0.stream
@@ -745,7 +745,7 @@ impl LogEntry {
     fn version(&self) -> u64 {
         self.0.version
     }
-    /// Event type (`session.imported`, `prompt.added`, ...).
+    /// Event type (`session.imported`, `prompt.added`, a host event type...).
     #[getter]
     fn kind(&self) -> &str {
         &self.0.kind

@@ -14,10 +14,14 @@ from conftest import ROOT, TRANSCRIPTS
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+def python_blocks(text: str) -> list[str]:
+    blocks = re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
+    assert blocks, f"no ```python block in {README}"
+    return blocks
+
+
 def first_python_block(text: str) -> str:
-    m = re.search(r"^```python\n(.*?)^```", text, re.S | re.M)
-    assert m, f"no ```python block in {README}"
-    return m.group(1)
+    return python_blocks(text)[0]
 
 
 def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -30,3 +34,15 @@ def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys)
     out = capsys.readouterr().out
     assert out.strip(), "the example prints search hits"
     assert os.path.isdir(tmp_path / "demo-store")
+
+
+def test_readme_event_store_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = next(b for b in python_blocks(README.read_text()) if "append(" in b)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, str(README), "exec"), {"__name__": "__readme__"})
+    assert capsys.readouterr().out.split("\n")[:2] == [
+        "stream is at 1",
+        """b'{"total":30}' placed""",
+    ]

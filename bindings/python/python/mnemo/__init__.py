@@ -2,8 +2,9 @@
 
 Open a store on a directory, import transcripts of AI coding sessions (aider, Claude Code,
 Cursor/Copilot via SpecStory, SWE-agent) byte-exact, read, list, search and export them,
-keep versioned prompt templates and workflows, and follow every change through the
-change feed::
+keep versioned prompt templates and workflows, follow every change through the
+change feed, and keep your own event streams with projections, snapshots and upcasters
+(``append``, ``read_stream``, ``subscribe``, ``run_projection``)::
 
     import mnemo
 
@@ -18,11 +19,17 @@ calls release the GIL while they do I/O.
 """
 
 from ._mnemo import (
+    ANY,
+    BUILTIN_PROJECTIONS,
+    NO_STREAM,
     AmbiguousError,
+    AppendResult,
     ClosedError,
     ConflictError,
     CorruptedError,
     Counters,
+    EventData,
+    Expected,
     FileReport,
     ImportedFile,
     ImportSummary,
@@ -30,6 +37,7 @@ from ._mnemo import (
     IoError,
     LockedError,
     LogEntry,
+    LogVerification,
     Message,
     MessageMatch,
     MissingVariableError,
@@ -37,11 +45,14 @@ from ._mnemo import (
     MnemoError,
     NotFoundError,
     ProjectionFailedError,
+    ProjectionFailure,
+    ProjectionStatus,
     PromptTemplate,
     RenderedStep,
     SearchResult,
     Session,
     SessionInfo,
+    Snapshot,
     Stats,
     StorageError,
     Subscription,
@@ -50,6 +61,8 @@ from ._mnemo import (
     TranscriptImportError,
     UnknownFormatError,
     UpcastError,
+    ViewBatch,
+    ViewReader,
     Workflow,
     WorkflowStep,
     __version__,
@@ -74,6 +87,18 @@ __all__ = [
     "LogEntry",
     "Stats",
     "Counters",
+    "EventData",
+    "Expected",
+    "ANY",
+    "NO_STREAM",
+    "AppendResult",
+    "LogVerification",
+    "Snapshot",
+    "ProjectionStatus",
+    "ProjectionFailure",
+    "ViewReader",
+    "ViewBatch",
+    "BUILTIN_PROJECTIONS",
     "MnemoError",
     "LockedError",
     "UnknownFormatError",

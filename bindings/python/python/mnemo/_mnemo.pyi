@@ -4,17 +4,23 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Literal, Optional, TypedDict, Union, final
+from typing import Any, Final, Literal, Optional, Protocol, TypedDict, Union, final
 
 from typing_extensions import NotRequired, Self
 
 __all__ = [
     "__version__",
+    "ANY",
+    "BUILTIN_PROJECTIONS",
+    "NO_STREAM",
     "AmbiguousError",
+    "AppendResult",
     "ClosedError",
     "ConflictError",
     "CorruptedError",
     "Counters",
+    "EventData",
+    "Expected",
     "FileReport",
     "ImportSummary",
     "ImportedFile",
@@ -22,6 +28,7 @@ __all__ = [
     "IoError",
     "LockedError",
     "LogEntry",
+    "LogVerification",
     "Message",
     "MessageMatch",
     "MissingVariableError",
@@ -29,11 +36,14 @@ __all__ = [
     "MnemoError",
     "NotFoundError",
     "ProjectionFailedError",
+    "ProjectionFailure",
+    "ProjectionStatus",
     "PromptTemplate",
     "RenderedStep",
     "SearchResult",
     "Session",
     "SessionInfo",
+    "Snapshot",
     "Stats",
     "StorageError",
     "Subscription",
@@ -42,16 +52,49 @@ __all__ = [
     "TranscriptImportError",
     "UnknownFormatError",
     "UpcastError",
+    "ViewBatch",
+    "ViewReader",
     "Workflow",
     "WorkflowStep",
 ]
 
 __version__: Final[str]
+#: Expected version of an append: no check.
+ANY: Final[Expected]
+#: Expected version of an append: the stream must not exist yet.
+NO_STREAM: Final[Expected]
+#: Names of the built-in projections (``run_projection("event-counts")``).
+BUILTIN_PROJECTIONS: Final[tuple[str, ...]]
 
 _StrPath = Union[str, "os.PathLike[str]"]
 _Role = Literal["user", "assistant", "system", "tool"]
 #: A prompt version number or label (``"production"``, ``"latest"``).
 _Selector = Union[int, str]
+
+#: Event payload or metadata: bytes as they are, ``None`` as empty, any other value as its
+#: compact JSON.
+_Payload = Union[bytes, bytearray, Mapping[str, Any], Sequence[Any], str, int, float, bool, None]
+#: An append's expected stream version: ``ANY``, ``NO_STREAM`` or a version number.
+_Expected = Union[Expected, int]
+
+class _EventDict(TypedDict):
+    """An event given as a mapping to ``Mnemo.append``."""
+
+    kind: str
+    payload: _Payload
+    metadata: NotRequired[_Payload]
+    schema: NotRequired[int]
+
+_Event = Union[EventData, _EventDict]
+
+class _Projection(Protocol):
+    """A projection written in Python: ``apply`` writes the read model through ``view``
+    (usable only during the call). An optional ``filter`` attribute or method gives
+    ``(stream_prefix, kinds)``; either may be ``None``."""
+
+    @property
+    def name(self) -> str: ...
+    def apply(self, event: LogEntry, view: ViewBatch, /) -> object: ...
 
 class _StepDict(TypedDict):
     """A workflow step given as a mapping to ``Mnemo.add_workflow``."""
@@ -149,7 +192,49 @@ class Mnemo:
     def read_log(self, from_seq: int = 1, limit: int = 1000) -> list[LogEntry]: ...
     def last_seq(self) -> int: ...
     def wait_for(self, after: int, timeout: float) -> int: ...
-    def subscribe(self, from_seq: int = 1) -> Subscription: ...
+    def subscribe(
+        self,
+        from_seq: int = 1,
+        *,
+        name: Optional[str] = None,
+        stream_prefix: Optional[str] = None,
+        kinds: Optional[Sequence[str]] = None,
+    ) -> Subscription: ...
+    def subscription_checkpoint(self, name: str) -> Optional[int]: ...
+    def append(
+        self, stream: str, events: Sequence[_Event], *, expected: _Expected = ...
+    ) -> AppendResult: ...
+    def append_many(
+        self, batches: Sequence[tuple[str, _Expected, Sequence[_Event]]]
+    ) -> list[AppendResult]: ...
+    def read_stream(
+        self,
+        stream: str,
+        from_version: Optional[int] = None,
+        *,
+        backward: bool = False,
+        limit: int = 1000,
+    ) -> list[LogEntry]: ...
+    def read_all(
+        self,
+        from_seq: int = 1,
+        limit: int = 1000,
+        *,
+        stream_prefix: Optional[str] = None,
+        kinds: Optional[Sequence[str]] = None,
+    ) -> list[LogEntry]: ...
+    def stream_version(self, stream: str) -> Optional[int]: ...
+    def verify_log(self) -> LogVerification: ...
+    def run_projection(self, projection: Union[str, _Projection]) -> ProjectionStatus: ...
+    def rebuild_projection(self, projection: Union[str, _Projection]) -> ProjectionStatus: ...
+    def projection_status(self, name: str) -> ProjectionStatus: ...
+    def projections(self) -> list[ProjectionStatus]: ...
+    def view(self, name: str) -> ViewReader: ...
+    def save_snapshot(self, stream: str, version: int, state: bytes) -> None: ...
+    def load_snapshot(self, stream: str) -> Optional[Snapshot]: ...
+    def register_upcaster(
+        self, kind: str, from_schema: int, upcaster: Callable[[bytes], _Payload]
+    ) -> None: ...
     def stats(self) -> Stats: ...
     def retrain_dictionaries(self) -> list[tuple[str, int]]: ...
     def flush(self) -> None: ...
@@ -160,6 +245,9 @@ class Subscription:
 
     @property
     def position(self) -> int: ...
+    @property
+    def name(self) -> Optional[str]: ...
+    def checkpoint(self) -> None: ...
     def next(self, timeout: Optional[float] = None) -> Optional[LogEntry]: ...
     def wait(self, timeout: float) -> bool: ...
     def __iter__(self) -> Self: ...
@@ -352,6 +440,91 @@ class LogEntry:
     def metadata(self) -> bytes: ...
     @property
     def hash(self) -> bytes: ...
+
+@final
+class EventData:
+    """An event to append; ``payload`` and ``metadata`` are bytes, ``None`` (empty), or any
+    other value ``json.dumps`` accepts, stored as its compact JSON text."""
+
+    def __new__(
+        cls, kind: str, payload: _Payload, metadata: _Payload = b"", schema: int = 1
+    ) -> Self: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def metadata(self) -> bytes: ...
+    @property
+    def schema(self) -> int: ...
+
+@final
+class Expected:
+    """``ANY`` or ``NO_STREAM``; a version number is given as an ``int``."""
+
+@final
+class AppendResult:
+    @property
+    def first_seq(self) -> int: ...
+    @property
+    def last_seq(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+
+@final
+class LogVerification:
+    @property
+    def entries(self) -> int: ...
+    @property
+    def head(self) -> str: ...
+
+@final
+class Snapshot:
+    @property
+    def version(self) -> int: ...
+    @property
+    def state(self) -> bytes: ...
+
+@final
+class ProjectionFailure:
+    @property
+    def seq(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+
+@final
+class ProjectionStatus:
+    @property
+    def name(self) -> str: ...
+    @property
+    def generation(self) -> int: ...
+    @property
+    def checkpoint(self) -> int: ...
+    @property
+    def rebuilding(self) -> Optional[tuple[int, int]]: ...
+    @property
+    def error(self) -> Optional[ProjectionFailure]: ...
+    @property
+    def head(self) -> int: ...
+    @property
+    def lag(self) -> int: ...
+
+@final
+class ViewReader:
+    """The read model of a projection (its active generation)."""
+
+    @property
+    def name(self) -> str: ...
+    def get(self, key: bytes) -> Optional[bytes]: ...
+    def scan(self, prefix: bytes = b"") -> list[tuple[bytes, bytes]]: ...
+
+@final
+class ViewBatch:
+    """A projection's pending writes, passed to ``apply``; usable only during that call."""
+
+    def get(self, key: bytes) -> Optional[bytes]: ...
+    def put(self, key: bytes, value: bytes) -> None: ...
+    def delete(self, key: bytes) -> None: ...
 
 @final
 class Counters:
