@@ -142,7 +142,7 @@ impl Feed {
 
     pub(crate) fn publish(&self, last: u64) {
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.last_seq.store(last, Ordering::SeqCst);
+        let last = self.last_seq.fetch_max(last, Ordering::SeqCst).max(last);
         self.cond.notify_all();
         #[cfg(feature = "tokio")]
         self.watch.send_replace(last);

@@ -193,10 +193,11 @@ impl Engine {
         let saved_stats = writer.stats.clone();
         match self.commit_locked(&mut writer, events, project) {
             Ok((entries, out)) => {
-                drop(writer);
+                // Publish under the writer lock so the feed's position only moves forward.
                 if let Some(last) = entries.last() {
                     self.feed.publish(last.seq);
                 }
+                drop(writer);
                 Ok((entries, out))
             }
             Err(e) => {

@@ -365,3 +365,34 @@ fn latest_prompt_among_many_versions() {
     store.close();
     assert!(store.is_closed());
 }
+
+#[test]
+fn last_seq_never_goes_backwards_under_concurrent_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Mnemo::open(
+        dir.path(),
+        Options {
+            sync_writes: false,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let s = store.clone();
+            std::thread::spawn(move || {
+                let mut seen = 0;
+                for i in 0..50 {
+                    s.add_prompt(&format!("p{t}"), &format!("v{i}")).unwrap();
+                    let now = s.last_seq();
+                    assert!(now >= seen, "last_seq went from {seen} to {now}");
+                    seen = now;
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(store.last_seq(), 200);
+}
