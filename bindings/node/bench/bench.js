@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+'use strict'
+/**
+ * ops/s of put/get of a session and of a prompt template: Mnemo's Node binding against
+ * SQLite through better-sqlite3@12 (the embedded store a Node user would otherwise pick),
+ * on the same data, at the same durability.
+ *
+ * - session put: Mnemo `importBytes(name, transcript)` (parse, store byte-exact,
+ *   compress, index) of a new small transcript each time; SQLite inserts the same bytes
+ *   plus the parsed session as JSON (parsed beforehand: the peer does not pay for parsing).
+ * - session get: Mnemo `session(id)`; SQLite selects the session's JSON by id and
+ *   `JSON.parse`s it. Both stores hold the same 2,000 sessions and return equal objects.
+ * - prompt put: Mnemo `addPrompt(name, body)` over 100 names; SQLite inserts (name, next
+ *   version, body, variables, time) in one statement.
+ * - prompt get: Mnemo `prompt(name)` (newest version); SQLite selects the newest version
+ *   by name. Both stores hold 100 names x 5 versions.
+ *
+ * Puts run twice: "durable" = Mnemo `syncWrites: true` (fsync per commit, the default) vs
+ * SQLite WAL + `synchronous=FULL` (fsync per commit); "no fsync" = `syncWrites: false` vs
+ * WAL + `synchronous=NORMAL`. Mnemo's calls are async: measured one at a time (`await`
+ * each) and with 32 in flight; better-sqlite3 is synchronous (one at a time by nature).
+ *
+ * Usage: `npm run bench` in bindings/node (installs better-sqlite3 into bench/ first), or
+ * `node bench/bench.js [seconds per case, default 2]`.
+ */
+
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const { Mnemo } = require('..')
+const Database = require('better-sqlite3')
+
+const SECONDS = Number(process.argv[2] || process.env.BENCH_SECONDS || 2)
+const IN_FLIGHT = 32
+const TRANSCRIPT = fs.readFileSync(
+  path.resolve(__dirname, '../../../examples/transcripts/specstory/2025-06-02_14-05-debugging-a-flaky-websocket-test.md'),
+  'utf8',
+)
+const PROMPT_NAMES = 100
+/** Versions of each prompt in the store the gets read (the newest is read). */
+const PROMPT_VERSIONS = 5
+/** Sessions in the store the gets read. */
+const GET_SESSIONS = 2000
+const PROMPT_BODY = 'Review {{file}} for {{concern}}; answer in {{language}} with at most {{limit}} findings.'
+
+/** The i-th distinct small transcript (the sample with a numbered line appended). */
+function transcript(i) {
+  return Buffer.from(`${TRANSCRIPT}\nvariant ${i}\n`)
+}
+
+const TMP_DIRS = []
+process.on('exit', () => {
+  for (const d of TMP_DIRS) fs.rmSync(d, { recursive: true, force: true })
+})
+
+function tmp(name) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mnemo-bench-${name}-`))
+  TMP_DIRS.push(dir)
+  return dir
+}
+
+/** Runs `op(i)` for `SECONDS`, one at a time; returns ops/s. */
+async function sequential(op) {
+  const end = performance.now() + SECONDS * 1000
+  let n = 0
+  const start = performance.now()
+  while (performance.now() < end) {
+    await op(n++)
+  }
+  return n / ((performance.now() - start) / 1000)
+}
+
+/** Runs `op(i)` for `SECONDS` with `IN_FLIGHT` calls in flight; returns ops/s. */
+async function concurrent(op) {
+  const end = performance.now() + SECONDS * 1000
+  let n = 0
+  const start = performance.now()
+  const lane = async () => {
+    while (performance.now() < end) await op(n++)
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
+  return n / ((performance.now() - start) / 1000)
+}
+
+/** Runs the synchronous `op(i)` for `SECONDS`; returns ops/s. */
+function syncLoop(op) {
+  const end = performance.now() + SECONDS * 1000
+  let n = 0
+  const start = performance.now()
+  while (performance.now() < end) {
+    // Check the clock every 64 ops: a read takes microseconds.
+    for (let k = 0; k < 64; k++) op(n++)
+  }
+  return n / ((performance.now() - start) / 1000)
+}
+
+function variables(body) {
+  const out = []
+  for (const m of body.matchAll(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g)) if (!out.includes(m[1])) out.push(m[1])
+  return out
+}
+
+function openSqlite(durable) {
+  const db = new Database(path.join(tmp('sqlite'), 'bench.db'))
+  db.pragma('journal_mode = WAL')
+  db.pragma(`synchronous = ${durable ? 'FULL' : 'NORMAL'}`)
+  db.exec(`
+    CREATE TABLE sessions (id TEXT PRIMARY KEY, raw BLOB NOT NULL, session TEXT NOT NULL);
+    CREATE TABLE prompts (name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+                          variables TEXT NOT NULL, created_at INTEGER NOT NULL,
+                          PRIMARY KEY (name, version));
+  `)
+  const putSession = db.prepare('INSERT INTO sessions (id, raw, session) VALUES (?, ?, ?)')
+  const getSession = db.prepare('SELECT session FROM sessions WHERE id = ?').pluck()
+  const putPrompt = db.prepare(`
+    INSERT INTO prompts (name, version, body, variables, created_at)
+    SELECT @name, COALESCE(MAX(version), 0) + 1, @body, @variables, @now FROM prompts WHERE name = @name`)
+  const getPrompt = db.prepare(
+    'SELECT name, version, body, variables, created_at FROM prompts WHERE name = ? ORDER BY version DESC LIMIT 1',
+  )
+  return {
+    db,
+    putSession: (id, raw, json) => putSession.run(id, raw, json),
+    getSession: (id) => JSON.parse(getSession.get(id)),
+    putPrompt: (name, body) =>
+      putPrompt.run({ name, body, variables: JSON.stringify(variables(body)), now: Date.now() }),
+    getPrompt: (name) => {
+      const r = getPrompt.get(name)
+      return { name: r.name, version: r.version, body: r.body, variables: JSON.parse(r.variables), createdAt: r.created_at }
+    },
+  }
+}
+
+/** The parsed session the SQLite peer stores, made once by Mnemo (not timed). */
+async function parsedSession() {
+  const scratch = await Mnemo.open(tmp('scratch'), { syncWrites: false })
+  const base = await scratch.session((await scratch.importBytes('v.md', transcript(0))).imported[0])
+  scratch.close()
+  return { json: JSON.stringify(base), id: base.info.id }
+}
+
+/** Each SQLite row gets its own id inside the same session JSON. */
+const idOf = (i) => i.toString(16).padStart(32, '0')
+
+async function puts(durable, base) {
+  const mode = durable ? 'durable' : 'no fsync'
+  const opts = { syncWrites: durable }
+  const rows = []
+
+  let store = await Mnemo.open(tmp('mnemo'), opts)
+  let next = 0
+  const seq = await sequential(() => store.importBytes(`v${next}.md`, transcript(next++)))
+  const conc = await concurrent(() => store.importBytes(`v${next}.md`, transcript(next++)))
+  store.close()
+  let sqlite = openSqlite(durable)
+  const peer = syncLoopBounded((i) => {
+    const id = idOf(i)
+    sqlite.putSession(id, transcript(i), base.json.replace(base.id, id))
+  })
+  sqlite.db.close()
+  rows.push(['session put', mode, seq, conc, peer])
+
+  store = await Mnemo.open(tmp('mnemo'), opts)
+  const pSeq = await sequential((i) => store.addPrompt(`p${i % PROMPT_NAMES}`, `${PROMPT_BODY} #${i}`))
+  const pConc = await concurrent((i) => store.addPrompt(`p${i % PROMPT_NAMES}`, `${PROMPT_BODY} #${i}`))
+  store.close()
+  sqlite = openSqlite(durable)
+  const pPeer = syncLoopBounded((i) => sqlite.putPrompt(`p${i % PROMPT_NAMES}`, `${PROMPT_BODY} #${i}`))
+  sqlite.db.close()
+  rows.push(['prompt put', mode, pSeq, pConc, pPeer])
+  return rows
+}
+
+/** Gets from stores holding the same data: GET_SESSIONS sessions, PROMPT_NAMES x PROMPT_VERSIONS prompts. */
+async function gets() {
+  const rows = []
+  const store = await Mnemo.open(tmp('mnemo'), { syncWrites: false })
+  const sqlite = openSqlite(false)
+  const ids = []
+  for (let i = 0; i < GET_SESSIONS; i++) {
+    ids.push((await store.importBytes(`v${i}.md`, transcript(i))).imported[0])
+    sqlite.putSession(ids[i], transcript(i), JSON.stringify(await store.session(ids[i])))
+  }
+  for (let v = 0; v < PROMPT_VERSIONS; v++) {
+    for (let n = 0; n < PROMPT_NAMES; n++) {
+      await store.addPrompt(`p${n}`, `${PROMPT_BODY} v${v}`)
+      sqlite.putPrompt(`p${n}`, `${PROMPT_BODY} v${v}`)
+    }
+  }
+  await store.flush()
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b)
+  if (!same(await store.session(ids[7]), sqlite.getSession(ids[7]))) throw new Error('session data differ')
+  const mp = await store.prompt('p7')
+  const sp = sqlite.getPrompt('p7')
+  if (mp.body !== sp.body || mp.version !== sp.version || !same(mp.variables, sp.variables)) throw new Error('prompt data differ')
+
+  const seq = await sequential((i) => store.session(ids[i % ids.length]))
+  const conc = await concurrent((i) => store.session(ids[i % ids.length]))
+  const peer = syncLoop((i) => sqlite.getSession(ids[i % ids.length]))
+  rows.push(['session get', '-', seq, conc, peer])
+
+  const pSeq = await sequential((i) => store.prompt(`p${i % PROMPT_NAMES}`))
+  const pConc = await concurrent((i) => store.prompt(`p${i % PROMPT_NAMES}`))
+  const pPeer = syncLoop((i) => sqlite.getPrompt(`p${i % PROMPT_NAMES}`))
+  rows.push(['prompt get', '-', pSeq, pConc, pPeer])
+  store.close()
+  sqlite.db.close()
+  return rows
+}
+
+/** `syncLoop` for writes (one at a time, checking the clock every op). */
+function syncLoopBounded(op) {
+  const end = performance.now() + SECONDS * 1000
+  let n = 0
+  const start = performance.now()
+  while (performance.now() < end) op(n++)
+  return n / ((performance.now() - start) / 1000)
+}
+
+function fmt(n) {
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1)
+}
+
+async function main() {
+  console.log(
+    `mnemo-node vs better-sqlite3 ${require('better-sqlite3/package.json').version} (SQLite ${new Database(':memory:').prepare('select sqlite_version()').pluck().get()}), ` +
+      `Node ${process.version}, ${os.cpus().length} CPUs, ${SECONDS}s per case, ${IN_FLIGHT} in flight for "concurrent"`,
+  )
+  console.log(
+    `session: ${TRANSCRIPT.length + 12}-byte SpecStory transcript (gets: ${GET_SESSIONS} stored); ` +
+      `prompt: ${PROMPT_BODY.length + 5}-byte template, ${PROMPT_NAMES} names (gets: ${PROMPT_VERSIONS} versions each, newest read)\n`,
+  )
+  const base = await parsedSession()
+  const rows = [...(await puts(true, base)), ...(await puts(false, base)), ...(await gets())]
+  const header = ['operation', 'durability', 'mnemo await-each', `mnemo ${IN_FLIGHT} in flight`, 'better-sqlite3', 'mnemo best / sqlite']
+  const table = rows.map(([op, mode, seq, conc, peer]) => [op, mode, fmt(seq), fmt(conc), fmt(peer), `${(Math.max(seq, conc) / peer).toFixed(2)}x`])
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)))
+  const line = (cells) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`
+  console.log(line(header))
+  console.log(`|${widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`)
+  for (const r of table) console.log(line(r))
+  console.log('\nops/s; higher is better.')
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})

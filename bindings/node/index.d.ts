@@ -1,0 +1,332 @@
+/**
+ * Types of `index.js`, the public API of Mnemo for Node.js.
+ *
+ * The data shapes (sessions, prompts, log entries, stats...) are generated from the Rust
+ * structs into `native.d.ts` by `npm run build`; this file declares the JS classes around
+ * them. `test/types.test.js` type-checks a usage file against it and compares the
+ * declared methods with the runtime classes, so the two cannot drift apart.
+ */
+
+/// <reference types="node" />
+
+import type {
+  ColumnFamilySize,
+  CompactionReport,
+  Counters,
+  ImportedFile,
+  ImportProgress,
+  LogEntry,
+  Message,
+  MessageMatch,
+  OpenOptions,
+  PromptTemplate,
+  RenderedStep,
+  SearchResult,
+  Session,
+  SessionInfo,
+  Stats,
+  ToolCall,
+  TrainedDictionary,
+  Workflow,
+  WorkflowStep,
+} from './native'
+
+export type {
+  ColumnFamilySize,
+  CompactionReport,
+  Counters,
+  ImportedFile,
+  ImportProgress,
+  LogEntry,
+  Message,
+  MessageMatch,
+  OpenOptions,
+  PromptTemplate,
+  RenderedStep,
+  SearchResult,
+  Session,
+  SessionInfo,
+  Stats,
+  ToolCall,
+  TrainedDictionary,
+  Workflow,
+  WorkflowStep,
+}
+
+/** A time: milliseconds since the Unix epoch, or a `Date`. */
+export type Time = number | Date
+
+/** Filters for `listSessions` and `search`; absent fields match everything. */
+export interface SessionFilter {
+  /** Only sessions from this tool (`cursor`, `aider`, `claude-code`, `swe-agent`...). */
+  sourceTool?: string | null
+  /** Only sessions whose project contains this text. */
+  project?: string | null
+  /** Only sessions started at or after this time. */
+  since?: Time | null
+  /** Only sessions started before this time. */
+  until?: Time | null
+  /** At most this many results (`search`: default 10). */
+  limit?: number | null
+}
+
+/** Options of `search`: a result limit and the `listSessions` filters. */
+export type SearchOptions = SessionFilter
+
+/** Values for template variables; numbers and booleans are turned into strings. */
+export type TemplateValues =
+  | Record<string, string | number | boolean | bigint>
+  | Map<string, string | number | boolean | bigint>
+
+/** A prompt version selector: a label (`production`, `latest`) or a version number. */
+export type PromptSelector = string | number
+
+/** One step of `addWorkflow`. */
+export interface WorkflowStepInput {
+  /** Step name, unique within the workflow. */
+  name: string
+  /** The prompt template this step renders. */
+  prompt: string
+  /** A label or version number of that prompt (default `latest`). */
+  promptRef?: PromptSelector | null
+  /** Values bound for this step. */
+  values?: TemplateValues | null
+}
+
+/** The outcome of one file of `importPaths`. */
+export interface FileReport {
+  /** The file. */
+  path: string
+  /** What the import did, when it succeeded. */
+  result: ImportedFile | null
+  /** Why it failed (`UnknownFormatError`, `ImportError`, `IoError`...), when it failed. */
+  error: MnemoError | null
+}
+
+/** The outcome of `importPaths`. */
+export interface ImportSummary {
+  /** One report per file, in order. */
+  files: FileReport[]
+  /** Sessions added. */
+  sessionsImported: number
+  /** Sessions that were already stored. */
+  sessionsAlreadyStored: number
+}
+
+/** Options of `importPaths`. */
+export interface ImportPathsOptions {
+  /** Called after each file, on the JS thread. */
+  onProgress?: ((progress: ImportProgress) => void) | null
+}
+
+/** Node-style listener of `onChange`: `(null, entry)` per entry, `(err)` if the feed fails. */
+export type ChangeListener = (err: Error | null, entry?: LogEntry) => void
+
+/** Base class of every error the store reports; `code` is the core's `Error::code()`. */
+export declare class MnemoError extends Error {
+  constructor(message: string, code: string, options?: ErrorOptions)
+  /** `locked`, `not_found`, `missing_variable`, `closed`, ... */
+  readonly code: string
+}
+
+/** The store directory is open elsewhere (this process, a worker or another process). */
+export declare class LockedError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'locked'
+  static readonly code: 'locked'
+}
+/** The file is in no transcript format Mnemo knows. */
+export declare class UnknownFormatError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'unknown_format'
+  static readonly code: 'unknown_format'
+}
+/** A transcript file is malformed. */
+export declare class ImportError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'import'
+  static readonly code: 'import'
+}
+/** Reading or writing a file outside the store failed. */
+export declare class IoError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'io'
+  static readonly code: 'io'
+}
+/** The storage engine reported an error. */
+export declare class StorageError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'storage'
+  static readonly code: 'storage'
+}
+/** Stored bytes failed to decode. */
+export declare class CorruptedError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'corrupted'
+  static readonly code: 'corrupted'
+}
+/** A session, prompt, workflow or label that does not exist. */
+export declare class NotFoundError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'not_found'
+  static readonly code: 'not_found'
+}
+/** An id prefix that matches several items. */
+export declare class AmbiguousError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'ambiguous'
+  static readonly code: 'ambiguous'
+}
+/** Rendering a template without a value for one of its variables. */
+export declare class MissingVariableError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'missing_variable'
+  static readonly code: 'missing_variable'
+}
+/** An append whose expected stream version did not match. */
+export declare class ConflictError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'conflict'
+  static readonly code: 'conflict'
+}
+/** An argument the store does not accept (empty name, bad template...). */
+export declare class InvalidInputError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'invalid_input'
+  static readonly code: 'invalid_input'
+}
+/** A value larger than the store accepts. */
+export declare class TooLargeError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'too_large'
+  static readonly code: 'too_large'
+}
+/** A host projection failed on an event. */
+export declare class ProjectionFailedError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'projection_failed'
+  static readonly code: 'projection_failed'
+}
+/** An upcaster failed to convert an old event schema. */
+export declare class UpcastError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'upcast'
+  static readonly code: 'upcast'
+}
+/** The store was closed (or closed while a caller waited on the change feed). */
+export declare class ClosedError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'closed'
+  static readonly code: 'closed'
+}
+/** A panic inside the engine (a bug), reported instead of crashing the process. */
+export declare class InternalError extends MnemoError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'internal'
+  static readonly code: 'internal'
+}
+
+/** Error code → class name, for every code the binding knows. */
+export declare const ERROR_CODES: Readonly<Record<string, string>>
+
+/**
+ * The change feed from a position: an async iterator of log entries, in order, that waits
+ * at the end for new ones. It ends when the store closes or on `return()` / `close()`
+ * (a `break` out of `for await` does that).
+ */
+export declare class Subscription implements AsyncIterableIterator<LogEntry> {
+  private constructor()
+  /** The sequence number of the next entry this subscription will return. */
+  get position(): number
+  next(): Promise<IteratorResult<LogEntry, undefined>>
+  return(): Promise<IteratorResult<LogEntry, undefined>>
+  /** Ends the subscription (synchronous form of `return()`). */
+  close(): void
+  [Symbol.dispose](): void
+  [Symbol.asyncIterator](): this
+}
+
+/** A Mnemo store opened on a directory. */
+export declare class Mnemo {
+  private constructor()
+  /**
+   * Opens (or creates) the store in `path`. A second open of a directory that is open
+   * (in this process, a worker thread or another process) rejects with `LockedError`.
+   */
+  static open(path: string, options?: OpenOptions | null): Promise<Mnemo>
+  /** The store's directory. */
+  get path(): string
+  /** Whether `close()` was called. */
+  get closed(): boolean
+  /** Closes the store; later calls reject with `ClosedError`. Closing twice does nothing. */
+  close(): void
+  /** `close()` without blocking the JS thread for the final flush. */
+  closeAsync(): Promise<void>
+  [Symbol.dispose](): void
+  [Symbol.asyncDispose](): Promise<void>
+
+  /** Imports one transcript from memory (format detected from content). */
+  importBytes(name: string, data: Uint8Array | ArrayBuffer | ArrayBufferView | string): Promise<ImportedFile>
+  /** Imports one transcript file. */
+  importFile(path: string): Promise<ImportedFile>
+  /** Imports files and folders; each file is all-or-nothing, bad files are reported. */
+  importPaths(paths: string | string[], options?: ImportPathsOptions | null): Promise<ImportSummary>
+  /** A session with all its messages, by id or unique id prefix. */
+  session(id: string): Promise<Session>
+  /** A session's metadata only, by id or unique id prefix. */
+  sessionInfo(id: string): Promise<SessionInfo>
+  /** Sessions passing `filter`, newest first. */
+  listSessions(filter?: SessionFilter | null): Promise<SessionInfo[]>
+  /** Keyword search over message text, best sessions first. */
+  search(query: string, options?: SearchOptions | null): Promise<SearchResult[]>
+  /** The original bytes of a session, byte-exact. */
+  exportSession(id: string): Promise<Buffer>
+  /** The whole original file a source id names, byte-exact. */
+  exportSource(sourceId: string): Promise<Buffer>
+  /** The source id of the file a session came from. */
+  sessionSource(id: string): Promise<string>
+
+  /** Adds a new version of prompt template `name`; variables are `{{name}}` placeholders. */
+  addPrompt(name: string, body: string): Promise<PromptTemplate>
+  /** Template `name` at a version number or label (default: the newest). */
+  prompt(name: string, at?: PromptSelector | null): Promise<PromptTemplate>
+  /** Every version of template `name`, oldest first. */
+  promptVersions(name: string): Promise<PromptTemplate[]>
+  /** Names of all prompt templates. */
+  promptNames(): Promise<string[]>
+  /** Points `label` of template `name` at `version`. */
+  labelPrompt(name: string, label: string, version: number): Promise<void>
+  /** Labels of template `name` with their versions, `latest` included. */
+  promptLabels(name: string): Promise<Record<string, number>>
+  /** Renders template `name`; a missing value rejects with `MissingVariableError`. */
+  renderPrompt(name: string, values?: TemplateValues | null, at?: PromptSelector | null): Promise<string>
+
+  /** Adds a new version of workflow `name`. */
+  addWorkflow(name: string, steps: WorkflowStepInput[]): Promise<Workflow>
+  /** Workflow `name` at `version` (default: the newest). */
+  workflow(name: string, version?: number | null): Promise<Workflow>
+  /** Every version of workflow `name`, oldest first. */
+  workflowVersions(name: string): Promise<Workflow[]>
+  /** Renders each step of workflow `name`; `values` override the steps' own values. */
+  renderWorkflow(name: string, values?: TemplateValues | null, version?: number | null): Promise<RenderedStep[]>
+
+  /** Up to `limit` (default 256) log entries with sequence number `>= from` (default 1). */
+  readLog(from?: number | null, limit?: number | null): Promise<LogEntry[]>
+  /** The last committed sequence number (0 for an empty log). */
+  lastSeq(): number
+  /** Resolves with the last sequence number once the log has an entry after `after`, or after `timeoutMs`. */
+  waitFor(after: number, timeoutMs?: number | null): Promise<number>
+  /** The change feed from `from` (default 1) as an async iterator. */
+  subscribe(from?: number | null): Subscription
+  /** Calls `listener` for each log entry from `from` on; returns a function that stops it. */
+  onChange(from: number | null | undefined, listener: ChangeListener): () => void
+
+  /** Counters and on-disk sizes. */
+  stats(): Promise<Stats>
+  /** Trains new zstd dictionaries from the values already stored. */
+  retrainDictionaries(): Promise<TrainedDictionary[]>
+  /** Recompresses stored sessions at zstd `level` (default 15); keeps each blob's smaller frame. */
+  compact(level?: number | null): Promise<CompactionReport>
+  /** Flushes memtables so on-disk sizes are final. */
+  flush(): Promise<void>
+}

@@ -1,0 +1,666 @@
+'use strict'
+/**
+ * Mnemo for Node.js: an embeddable engine for AI coding context.
+ *
+ * This module is the public face of the native addon `mnemo.node` (built from
+ * `src/*.rs` with napi-rs). Like the addon it holds no logic: it checks argument types
+ * (wrong types → `TypeError`, bad numbers → `RangeError`), converts convenient JS values
+ * (strings to bytes, `Date`s to milliseconds, version numbers to selectors), turns native
+ * errors into `MnemoError` subclasses whose `code` is the core's `Error::code()`, and
+ * shapes the change feed as an async iterator.
+ *
+ * Every method that touches disk returns a Promise and runs on libuv's thread pool;
+ * change-feed waits run on one background thread. The JS thread never blocks, except in
+ * `close()` (the final flush; `closeAsync()` avoids even that).
+ *
+ * @example
+ * const { Mnemo } = require('mnemo-node')
+ * const store = await Mnemo.open('/tmp/mnemo')
+ * await store.importFile('.aider.chat.history.md')
+ * for (const hit of await store.search('database is locked')) console.log(hit.session.title)
+ * store.close()
+ */
+
+const path = require('node:path')
+
+function loadNative() {
+  const file = path.join(__dirname, 'mnemo.node')
+  try {
+    return require(file)
+  } catch (e) {
+    if (e && e.code === 'MODULE_NOT_FOUND') {
+      const err = new Error(
+        `${file} is missing: build it with \`npm install\` (or \`node scripts/build.js\`) in ${__dirname}`,
+      )
+      err.code = 'MNEMO_NOT_BUILT'
+      throw err
+    }
+    throw e
+  }
+}
+
+const native = loadNative()
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+/** Base class of every error the store reports; `code` is the core's `Error::code()`. */
+class MnemoError extends Error {
+  /**
+   * @param {string} message
+   * @param {string} code
+   * @param {ErrorOptions} [options]
+   */
+  constructor(message, code, options) {
+    super(message, options)
+    this.name = new.target.name
+    /** @type {string} */
+    this.code = code
+  }
+}
+
+/** The core's error codes and the subclass each maps to. */
+const ERROR_CODES = {
+  locked: 'LockedError',
+  unknown_format: 'UnknownFormatError',
+  import: 'ImportError',
+  io: 'IoError',
+  storage: 'StorageError',
+  corrupted: 'CorruptedError',
+  not_found: 'NotFoundError',
+  ambiguous: 'AmbiguousError',
+  missing_variable: 'MissingVariableError',
+  conflict: 'ConflictError',
+  invalid_input: 'InvalidInputError',
+  too_large: 'TooLargeError',
+  projection_failed: 'ProjectionFailedError',
+  upcast: 'UpcastError',
+  closed: 'ClosedError',
+  internal: 'InternalError',
+}
+
+/** @type {Map<string, typeof MnemoError>} */
+const ERROR_CLASSES = new Map()
+const errors = {}
+for (const [code, name] of Object.entries(ERROR_CODES)) {
+  // A named class per code: `err instanceof NotFoundError`, `err.name === 'NotFoundError'`.
+  const cls = {
+    [name]: class extends MnemoError {
+      constructor(message, options) {
+        super(message, code, options)
+      }
+    },
+  }[name]
+  cls.code = code
+  ERROR_CLASSES.set(code, cls)
+  errors[name] = cls
+}
+
+/** napi's own codes for an argument of the wrong type. */
+const NAPI_TYPE_CODES = new Set([
+  'InvalidArg',
+  'ObjectExpected',
+  'StringExpected',
+  'NameExpected',
+  'FunctionExpected',
+  'NumberExpected',
+  'BooleanExpected',
+  'ArrayExpected',
+  'BigintExpected',
+  'DateExpected',
+  'ArrayBufferExpected',
+])
+
+/** Turns an error from the addon (or a `{code, message}` report) into its JS class. */
+function toJsError(e) {
+  if (e instanceof MnemoError || e === null || typeof e !== 'object') return e
+  const code = e.code
+  if (typeof code !== 'string') return e
+  const cls = ERROR_CLASSES.get(code)
+  if (cls) return new cls(e.message)
+  if (NAPI_TYPE_CODES.has(code)) return argError(TypeError, 'ERR_INVALID_ARG_TYPE', e.message)
+  // A code added to the core after this file was written: still a MnemoError.
+  if (/^[a-z][a-z_]*$/.test(code)) return new MnemoError(e.message, code)
+  return e
+}
+
+function rethrow(e) {
+  throw toJsError(e)
+}
+
+/** Calls `fn` (which returns an addon promise) and maps its errors, thrown or rejected, to JS classes. */
+function settle(fn) {
+  try {
+    return fn().then(undefined, rethrow)
+  } catch (e) {
+    return Promise.reject(toJsError(e))
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Argument checks and conversions
+
+function argError(Cls, code, message) {
+  const err = new Cls(message)
+  err.code = code
+  return err
+}
+
+function describe(v) {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'object') return `an instance of ${v.constructor ? v.constructor.name : 'Object'}`
+  return `type ${typeof v} (${String(v).slice(0, 40)})`
+}
+
+function typeError(name, expected, v) {
+  return argError(
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    `The "${name}" argument must be ${expected}. Received ${describe(v)}`,
+  )
+}
+
+function str(v, name) {
+  if (typeof v !== 'string') throw typeError(name, 'of type string', v)
+  return v
+}
+
+function optStr(v, name) {
+  return v === undefined || v === null ? undefined : str(v, name)
+}
+
+function uint(v, name) {
+  if (typeof v !== 'number') throw typeError(name, 'of type number', v)
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw argError(
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `The "${name}" argument must be a non-negative integer. Received ${v}`,
+    )
+  }
+  return v
+}
+
+function optUint(v, name) {
+  return v === undefined || v === null ? undefined : uint(v, name)
+}
+
+function u32(v, name) {
+  uint(v, name)
+  if (v > 0xffffffff) {
+    throw argError(RangeError, 'ERR_OUT_OF_RANGE', `The "${name}" argument is too large. Received ${v}`)
+  }
+  return v
+}
+
+function optU32(v, name) {
+  return v === undefined || v === null ? undefined : u32(v, name)
+}
+
+function optInt(v, name) {
+  if (v === undefined || v === null) return undefined
+  if (!Number.isSafeInteger(v)) throw typeError(name, 'an integer', v)
+  return v
+}
+
+function optBool(v, name) {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'boolean') throw typeError(name, 'of type boolean', v)
+  return v
+}
+
+function optObject(v, name) {
+  if (v === undefined || v === null) return {}
+  if (typeof v !== 'object' || Array.isArray(v)) throw typeError(name, 'an object', v)
+  return v
+}
+
+/** Bytes from a Buffer, any TypedArray/DataView, an ArrayBuffer or a string (UTF-8). */
+function bytes(v, name) {
+  if (v instanceof Uint8Array) return v
+  if (typeof v === 'string') return Buffer.from(v, 'utf8')
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+  if (v instanceof ArrayBuffer) return new Uint8Array(v)
+  throw typeError(name, 'a Buffer, Uint8Array, ArrayBuffer or string', v)
+}
+
+/** Template values: an object (or Map) of strings; numbers and booleans are stringified. */
+function values(v, name) {
+  if (v === undefined || v === null) return undefined
+  const entries = v instanceof Map ? [...v] : typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : null
+  if (entries === null) throw typeError(name, 'an object of strings', v)
+  const out = {}
+  for (const [k, x] of entries) {
+    if (typeof k !== 'string') throw typeError(`${name} key`, 'of type string', k)
+    if (typeof x === 'string') out[k] = x
+    else if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint') out[k] = String(x)
+    else throw typeError(`${name}.${k}`, 'a string', x)
+  }
+  return out
+}
+
+/** A prompt selector: a label (`production`) or a version number. */
+function selector(v, name) {
+  if (v === undefined || v === null) return undefined
+  if (typeof v === 'number') return String(u32(v, name))
+  return str(v, name)
+}
+
+/** A time: milliseconds since the Unix epoch or a `Date`. */
+function time(v, name) {
+  if (v === undefined || v === null) return undefined
+  if (v instanceof Date) return v.getTime()
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v
+  throw typeError(name, 'a Date or an integer number of milliseconds', v)
+}
+
+function filter(v, name) {
+  const f = optObject(v, name)
+  return {
+    sourceTool: optStr(f.sourceTool, `${name}.sourceTool`),
+    project: optStr(f.project, `${name}.project`),
+    since: time(f.since, `${name}.since`),
+    until: time(f.until, `${name}.until`),
+    limit: optU32(f.limit, `${name}.limit`),
+  }
+}
+
+function openOptions(v) {
+  const o = optObject(v, 'options')
+  return {
+    createIfMissing: optBool(o.createIfMissing, 'options.createIfMissing'),
+    syncWrites: optBool(o.syncWrites, 'options.syncWrites'),
+    compressionLevel: optInt(o.compressionLevel, 'options.compressionLevel'),
+    dictionaryTrainingBytes: optUint(o.dictionaryTrainingBytes, 'options.dictionaryTrainingBytes'),
+    blockCacheBytes: optUint(o.blockCacheBytes, 'options.blockCacheBytes'),
+    maxEventBytes: optUint(o.maxEventBytes, 'options.maxEventBytes'),
+    blobCacheBytes: optUint(o.blobCacheBytes, 'options.blobCacheBytes'),
+  }
+}
+
+function steps(v, name) {
+  if (!Array.isArray(v)) throw typeError(name, 'an array of steps', v)
+  return v.map((s, i) => {
+    const n = `${name}[${i}]`
+    if (s === null || typeof s !== 'object') throw typeError(n, 'an object', s)
+    return {
+      name: str(s.name, `${n}.name`),
+      prompt: str(s.prompt, `${n}.prompt`),
+      promptRef: selector(s.promptRef, `${n}.promptRef`),
+      values: values(s.values, `${n}.values`),
+    }
+  })
+}
+
+function importSummary(s) {
+  for (const f of s.files) if (f.error) f.error = toJsError(f.error)
+  return s
+}
+
+// ---------------------------------------------------------------------------------------
+// The store
+
+const INTERNAL = Symbol('mnemo.internal')
+const DISPOSE = Symbol.dispose || Symbol.for('nodejs.dispose')
+const ASYNC_DISPOSE = Symbol.asyncDispose || Symbol.for('nodejs.asyncDispose')
+const DONE = Object.freeze({ done: true, value: undefined })
+
+/**
+ * The change feed from a position: an async iterator of log entries, in order, that
+ * waits at the end for new ones. It ends when the store closes or when `return()` /
+ * `close()` is called (a `break` out of `for await` does that).
+ */
+class Subscription {
+  #native
+  #done = false
+
+  /** @private Use `store.subscribe(from)`. */
+  constructor(token, nativeSubscription) {
+    if (token !== INTERNAL) throw new TypeError('use store.subscribe(fromSeq) to create a Subscription')
+    this.#native = nativeSubscription
+  }
+
+  /** The sequence number of the next entry this subscription will return. */
+  get position() {
+    return this.#native.position
+  }
+
+  /** The next entry (`{done: false, value}`), or `{done: true}` once ended. */
+  next() {
+    if (this.#done) return Promise.resolve(DONE)
+    return settle(() =>
+      this.#native.next().then((entry) => {
+        if (entry === null) {
+          this.#done = true
+          return DONE
+        }
+        return { done: false, value: entry }
+      }),
+    )
+  }
+
+  /** Ends the subscription; a pending `next()` resolves `{done: true}`. */
+  return() {
+    this.close()
+    return Promise.resolve(DONE)
+  }
+
+  /** Ends the subscription (synchronous form of `return()`). */
+  close() {
+    this.#done = true
+    this.#native.cancel()
+  }
+
+  [DISPOSE]() {
+    this.close()
+  }
+
+  [Symbol.asyncIterator]() {
+    return this
+  }
+}
+
+/** A Mnemo store opened on a directory. Create one with `await Mnemo.open(path)`. */
+class Mnemo {
+  #native
+
+  /** @private Use `Mnemo.open(path, options)`. */
+  constructor(token, nativeStore) {
+    if (token !== INTERNAL) throw new TypeError('use `await Mnemo.open(path)` to open a store')
+    this.#native = nativeStore
+  }
+
+  /**
+   * Opens (or creates) the store in `path`. A second open of a directory that is open
+   * (in this process, a worker thread or another process) rejects with `LockedError`.
+   */
+  static open(path, options) {
+    return settle(() =>
+      native.NativeMnemo.open(str(path, 'path'), openOptions(options)).then(
+        (n) => new Mnemo(INTERNAL, n),
+      ),
+    )
+  }
+
+  /** The store's directory. */
+  get path() {
+    return this.#native.path
+  }
+
+  /** Whether `close()` was called. */
+  get closed() {
+    return this.#native.closed
+  }
+
+  /**
+   * Closes the store: flushes, releases the directory lock and ends subscriptions. Later
+   * calls reject with `ClosedError`. Closing twice does nothing.
+   */
+  close() {
+    this.#native.close()
+  }
+
+  /** `close()` without blocking the JS thread for the final flush. */
+  closeAsync() {
+    return settle(() => this.#native.closeAsync())
+  }
+
+  [DISPOSE]() {
+    this.close()
+  }
+
+  [ASYNC_DISPOSE]() {
+    return this.closeAsync()
+  }
+
+  // --- sessions ------------------------------------------------------------------------
+
+  /** Imports one transcript from memory (format detected from content); `name` is kept as its source path. */
+  importBytes(name, data) {
+    return settle(() => this.#native.importBytes(str(name, 'name'), bytes(data, 'data')))
+  }
+
+  /** Imports one transcript file. */
+  importFile(path) {
+    return settle(() => this.#native.importFile(str(path, 'path')))
+  }
+
+  /**
+   * Imports files and folders (folders are walked for transcript-like files). Each file
+   * is all-or-nothing; a bad file is reported in `files[i].error` while the others go on.
+   */
+  importPaths(paths, options) {
+    return settle(() => {
+      const list = typeof paths === 'string' ? [paths] : paths
+      if (!Array.isArray(list)) throw typeError('paths', 'a string or an array of strings', paths)
+      list.forEach((p, i) => str(p, `paths[${i}]`))
+      const o = optObject(options, 'options')
+      const onProgress = o.onProgress === undefined || o.onProgress === null ? undefined : o.onProgress
+      if (onProgress !== undefined && typeof onProgress !== 'function') {
+        throw typeError('options.onProgress', 'a function', onProgress)
+      }
+      if (onProgress === undefined) return this.#native.importPaths(list).then(importSummary)
+      // Progress calls are queued to this thread and may arrive after the import's own
+      // completion: settle only once every file's call was delivered.
+      let delivered = 0
+      let pending = null
+      const progress = (p) => {
+        delivered++
+        try {
+          onProgress(p)
+        } finally {
+          if (pending && delivered >= pending.count) pending.resolve()
+        }
+      }
+      return this.#native.importPaths(list, progress).then((summary) => {
+        if (delivered >= summary.files.length) return importSummary(summary)
+        return new Promise((resolve) => {
+          pending = { count: summary.files.length, resolve }
+        }).then(() => importSummary(summary))
+      })
+    })
+  }
+
+  /** A session with all its messages, by id or unique id prefix. */
+  session(id) {
+    return settle(() => this.#native.session(str(id, 'id')))
+  }
+
+  /** A session's metadata only, by id or unique id prefix. */
+  sessionInfo(id) {
+    return settle(() => this.#native.sessionInfo(str(id, 'id')))
+  }
+
+  /** Sessions passing `filter` (`sourceTool`, `project`, `since`, `until`, `limit`), newest first. */
+  listSessions(filter_) {
+    return settle(() => this.#native.listSessions(filter(filter_, 'filter')))
+  }
+
+  /** Keyword search, best sessions first; `options`: `limit` (default 10) and the `listSessions` filters. */
+  search(query, options) {
+    return settle(() => {
+      const f = filter(options, 'options')
+      return this.#native.search(str(query, 'query'), f, f.limit)
+    })
+  }
+
+  /** The original bytes of a session, byte-exact. */
+  exportSession(id) {
+    return settle(() => this.#native.exportSession(str(id, 'id')))
+  }
+
+  /** The whole original file a source id names, byte-exact. */
+  exportSource(sourceId) {
+    return settle(() => this.#native.exportSource(str(sourceId, 'sourceId')))
+  }
+
+  /** The source id of the file a session came from. */
+  sessionSource(id) {
+    return settle(() => this.#native.sessionSource(str(id, 'id')))
+  }
+
+  // --- prompts -------------------------------------------------------------------------
+
+  /** Adds a new version of prompt template `name`; variables are `{{name}}` placeholders. */
+  addPrompt(name, body) {
+    return settle(() => this.#native.addPrompt(str(name, 'name'), str(body, 'body')))
+  }
+
+  /** Template `name` at a version number or label (default: the newest). */
+  prompt(name, at) {
+    return settle(() => this.#native.prompt(str(name, 'name'), selector(at, 'at')))
+  }
+
+  /** Every version of template `name`, oldest first. */
+  promptVersions(name) {
+    return settle(() => this.#native.promptVersions(str(name, 'name')))
+  }
+
+  /** Names of all prompt templates. */
+  promptNames() {
+    return settle(() => this.#native.promptNames())
+  }
+
+  /** Points `label` (e.g. `production`) of template `name` at `version`. */
+  labelPrompt(name, label, version) {
+    return settle(() =>
+      this.#native.labelPrompt(str(name, 'name'), str(label, 'label'), u32(version, 'version')),
+    )
+  }
+
+  /** Labels of template `name` with their versions, `latest` included. */
+  promptLabels(name) {
+    return settle(() => this.#native.promptLabels(str(name, 'name')))
+  }
+
+  /** Renders template `name` (at a label or version, default newest) with `values`; a missing value rejects with `MissingVariableError`. */
+  renderPrompt(name, values_, at) {
+    return settle(() =>
+      this.#native.renderPrompt(str(name, 'name'), values(values_, 'values'), selector(at, 'at')),
+    )
+  }
+
+  // --- workflows -----------------------------------------------------------------------
+
+  /** Adds a new version of workflow `name`: ordered steps rendering prompt templates. */
+  addWorkflow(name, steps_) {
+    return settle(() => this.#native.addWorkflow(str(name, 'name'), steps(steps_, 'steps')))
+  }
+
+  /** Workflow `name` at `version` (default: the newest). */
+  workflow(name, version) {
+    return settle(() => this.#native.workflow(str(name, 'name'), optU32(version, 'version')))
+  }
+
+  /** Every version of workflow `name`, oldest first. */
+  workflowVersions(name) {
+    return settle(() => this.#native.workflowVersions(str(name, 'name')))
+  }
+
+  /** Renders each step of workflow `name` in order; `values` override the steps' own values. */
+  renderWorkflow(name, values_, version) {
+    return settle(() =>
+      this.#native.renderWorkflow(
+        str(name, 'name'),
+        values(values_, 'values'),
+        optU32(version, 'version'),
+      ),
+    )
+  }
+
+  // --- the log and its change feed -----------------------------------------------------
+
+  /** Up to `limit` (default 256) log entries with sequence number `>= from` (default 1), in order. */
+  readLog(from, limit) {
+    return settle(() => this.#native.readLog(optUint(from, 'from'), optU32(limit, 'limit')))
+  }
+
+  /** The last committed sequence number (0 for an empty log). */
+  lastSeq() {
+    try {
+      return this.#native.lastSeq()
+    } catch (e) {
+      throw toJsError(e)
+    }
+  }
+
+  /**
+   * Resolves with the last sequence number once the log has an entry after `after`, or
+   * when `timeoutMs` passes (then with the current last sequence number). Rejects with
+   * `ClosedError` when the store closes while waiting.
+   */
+  waitFor(after, timeoutMs) {
+    return settle(() => {
+      if (timeoutMs !== undefined && timeoutMs !== null) uint(timeoutMs, 'timeoutMs')
+      return this.#native.waitFor(uint(after, 'after'), timeoutMs)
+    })
+  }
+
+  /**
+   * The change feed from sequence number `from` (default 1, the beginning) as an async
+   * iterator: `for await (const entry of store.subscribe(from)) ...`.
+   */
+  subscribe(from) {
+    try {
+      return new Subscription(INTERNAL, this.#native.subscribe(optUint(from, 'from')))
+    } catch (e) {
+      throw toJsError(e)
+    }
+  }
+
+  /**
+   * Calls `listener(null, entry)` for each log entry from `from` on, as it commits, and
+   * `listener(err)` if the feed fails. Returns a function that stops it. The feed stops
+   * by itself when the store closes.
+   */
+  onChange(from, listener) {
+    if (typeof listener !== 'function') throw typeError('listener', 'a function', listener)
+    const sub = this.subscribe(from)
+    ;(async () => {
+      try {
+        for (;;) {
+          let r
+          try {
+            r = await sub.next()
+          } catch (err) {
+            listener(err)
+            return
+          }
+          if (r.done) return
+          listener(null, r.value)
+        }
+      } finally {
+        sub.close()
+      }
+    })()
+    return () => sub.close()
+  }
+
+  // --- maintenance ---------------------------------------------------------------------
+
+  /** Counters and on-disk sizes. */
+  stats() {
+    return settle(() => this.#native.stats())
+  }
+
+  /** Trains new zstd dictionaries from the values already stored; returns the kinds trained. */
+  retrainDictionaries() {
+    return settle(() => this.#native.retrainDictionaries())
+  }
+
+  /** Recompresses stored sessions at zstd `level` (default 15; higher is smaller and slower). */
+  compact(level) {
+    return settle(() => {
+      const l = level === undefined || level === null ? 15 : optInt(level, 'level')
+      return this.#native.compact(l)
+    })
+  }
+
+  /** Flushes memtables so on-disk sizes are final. */
+  flush() {
+    return settle(() => this.#native.flush())
+  }
+}
+
+module.exports = { Mnemo, Subscription, MnemoError, ...errors, ERROR_CODES }
