@@ -10,46 +10,60 @@
 /// <reference types="node" />
 
 import type {
+  AppendResult,
   ColumnFamilySize,
   CompactionReport,
   Counters,
   ImportedFile,
   ImportProgress,
   LogEntry,
+  LogVerification,
   Message,
   MessageMatch,
   OpenOptions,
+  ProjectionErrorInfo,
+  ProjectionRebuild,
+  ProjectionStatus,
   PromptTemplate,
   RenderedStep,
   SearchResult,
   Session,
   SessionInfo,
+  Snapshot,
   Stats,
   ToolCall,
   TrainedDictionary,
+  ViewEntry,
   Workflow,
   WorkflowStep,
 } from './native'
 
 export type {
+  AppendResult,
   ColumnFamilySize,
   CompactionReport,
   Counters,
   ImportedFile,
   ImportProgress,
   LogEntry,
+  LogVerification,
   Message,
   MessageMatch,
   OpenOptions,
+  ProjectionErrorInfo,
+  ProjectionRebuild,
+  ProjectionStatus,
   PromptTemplate,
   RenderedStep,
   SearchResult,
   Session,
   SessionInfo,
+  Snapshot,
   Stats,
   ToolCall,
   TrainedDictionary,
   Workflow,
+  ViewEntry,
   WorkflowStep,
 }
 
@@ -119,6 +133,72 @@ export interface ImportPathsOptions {
   onProgress?: ((progress: ImportProgress) => void) | null
 }
 
+/** The version a stream must be at for an append: no check, not existing yet, or exactly `n`. */
+export type ExpectedVersion = 'any' | 'no_stream' | number
+
+/** Bytes, stored as is; a string, stored as UTF-8; any other value, stored as JSON. */
+export type EventBody = Uint8Array | ArrayBuffer | ArrayBufferView | string | object | number | boolean | null
+
+/** An event to append. */
+export interface EventInput {
+  /** Event type, e.g. `order.placed`. */
+  kind: string
+  /** Body (default empty). */
+  payload?: EventBody
+  /** Host metadata (correlation ids, user...). */
+  metadata?: EventBody
+  /** Schema version of the payload (default 1). */
+  schema?: number | null
+}
+
+/** Options of `append`. */
+export interface AppendOptions {
+  /** Default `'any'`. */
+  expected?: ExpectedVersion | null
+}
+
+/** One batch of `appendMany`. */
+export interface AppendBatch {
+  stream: string
+  events: EventInput[]
+  /** Default `'any'`. */
+  expected?: ExpectedVersion | null
+}
+
+/** Options of `readStream`. */
+export interface ReadStreamOptions {
+  /** First version read (default: the first, or the last when `backward`). */
+  fromVersion?: number | null
+  /** Newest first. */
+  backward?: boolean | null
+  /** At most this many events (default 1000). */
+  limit?: number | null
+}
+
+/** Selects events of `readAll` and `subscribe`; absent fields match everything. */
+export interface EventFilter {
+  /** Only streams starting with this prefix. */
+  streamPrefix?: string | null
+  /** Only these event types. */
+  kinds?: string[] | null
+}
+
+/** Options of `readAll`. */
+export interface ReadAllOptions extends EventFilter {
+  /** First sequence number (default 1). */
+  fromSeq?: number | null
+  /** At most this many entries (default 1000). */
+  limit?: number | null
+}
+
+/** Options of `subscribe`. */
+export interface SubscribeOptions extends EventFilter {
+  /** First sequence number (default 1); ignored when `name` has a saved checkpoint. */
+  from?: number | null
+  /** Persist the position under this name (`sub.checkpoint()`) and resume after it. */
+  name?: string | null
+}
+
 /** Node-style listener of `onChange`: `(null, entry)` per entry, `(err)` if the feed fails. */
 export type ChangeListener = (err: Error | null, entry?: LogEntry) => void
 
@@ -183,10 +263,16 @@ export declare class MissingVariableError extends MnemoError {
   readonly code: 'missing_variable'
   static readonly code: 'missing_variable'
 }
-/** An append whose expected stream version did not match. */
+/** An append whose expected stream version did not match; nothing was written. */
 export declare class ConflictError extends MnemoError {
   constructor(message: string, options?: ErrorOptions)
   readonly code: 'conflict'
+  /** The stream. */
+  readonly stream?: string
+  /** What the append expected (`any`, `no stream` or a version). */
+  readonly expected?: string
+  /** The stream's current version, `null` when it has no events. */
+  readonly current?: number | null
   static readonly code: 'conflict'
 }
 /** An argument the store does not accept (empty name, bad template...). */
@@ -205,12 +291,24 @@ export declare class TooLargeError extends MnemoError {
 export declare class ProjectionFailedError extends MnemoError {
   constructor(message: string, options?: ErrorOptions)
   readonly code: 'projection_failed'
+  /** The projection. */
+  readonly projection?: string
+  /** The event it failed on (not applied). */
+  readonly seq?: number
+  /** What the projection reported. */
+  readonly reason?: string
   static readonly code: 'projection_failed'
 }
 /** An upcaster failed to convert an old event schema. */
 export declare class UpcastError extends MnemoError {
   constructor(message: string, options?: ErrorOptions)
   readonly code: 'upcast'
+  /** Event type. */
+  readonly kind?: string
+  /** The schema it was upcast from. */
+  readonly schema?: number
+  /** What the upcaster reported. */
+  readonly reason?: string
   static readonly code: 'upcast'
 }
 /** The store was closed (or closed while a caller waited on the change feed). */
@@ -240,10 +338,26 @@ export declare class Subscription implements AsyncIterableIterator<LogEntry> {
   get position(): number
   next(): Promise<IteratorResult<LogEntry, undefined>>
   return(): Promise<IteratorResult<LogEntry, undefined>>
+  /**
+   * Persists the position of a named subscription (everything returned so far is done);
+   * rejects with `InvalidInputError` for an unnamed one or while a `next()` is pending.
+   */
+  checkpoint(): Promise<void>
   /** Ends the subscription (synchronous form of `return()`). */
   close(): void
   [Symbol.dispose](): void
   [Symbol.asyncIterator](): this
+}
+
+/** The read model of a projection. */
+export declare class View {
+  private constructor()
+  /** The projection's name. */
+  get name(): string
+  /** The value of `key`, or `null`. */
+  get(key: Uint8Array | ArrayBuffer | ArrayBufferView | string): Promise<Buffer | null>
+  /** Every entry whose key starts with `prefix` (default: all), in key order. */
+  scan(prefix?: Uint8Array | ArrayBuffer | ArrayBufferView | string | null): Promise<ViewEntry[]>
 }
 
 /** A Mnemo store opened on a directory. */
@@ -316,10 +430,42 @@ export declare class Mnemo {
   lastSeq(): number
   /** Resolves with the last sequence number once the log has an entry after `after`, or after `timeoutMs`. */
   waitFor(after: number, timeoutMs?: number | null): Promise<number>
-  /** The change feed from `from` (default 1) as an async iterator. */
-  subscribe(from?: number | null): Subscription
+  /**
+   * The change feed as an async iterator, from sequence number `from` (default 1) or with
+   * options: a filter and, with a `name`, a persisted checkpoint to resume after.
+   */
+  subscribe(from?: number | SubscribeOptions | null): Subscription
+  /** The saved checkpoint (last sequence number done) of named subscription `name`, or `null`. */
+  subscriptionCheckpoint(name: string): Promise<number | null>
   /** Calls `listener` for each log entry from `from` on; returns a function that stops it. */
   onChange(from: number | null | undefined, listener: ChangeListener): () => void
+
+  /** Appends events to host stream `stream` atomically; `ConflictError` if not at `expected`. */
+  append(stream: string, events: EventInput[], options?: AppendOptions | null): Promise<AppendResult>
+  /** Appends to several streams in one atomic commit. */
+  appendMany(batches: AppendBatch[]): Promise<AppendResult[]>
+  /** Events of `stream`, forward or backward; `NotFoundError` for a stream with no events. */
+  readStream(stream: string, options?: ReadStreamOptions | null): Promise<LogEntry[]>
+  /** Log entries of every stream from `fromSeq`, filtered. */
+  readAll(options?: ReadAllOptions | null): Promise<LogEntry[]>
+  /** The current version of `stream`, or `null` when it has no events. */
+  streamVersion(stream: string): Promise<number | null>
+  /** Checks the log's hash chain; `CorruptedError` names the first bad entry. */
+  verifyLog(): Promise<LogVerification>
+  /** Runs built-in projection `name` (`'event-counts'`, `'stream-heads'`) up to the head of the log. */
+  runProjection(name: 'event-counts' | 'stream-heads' | (string & {})): Promise<ProjectionStatus>
+  /** Rebuilds built-in projection `name` into a new generation, then switches readers to it. */
+  rebuildProjection(name: 'event-counts' | 'stream-heads' | (string & {})): Promise<ProjectionStatus>
+  /** Where projection `name` stands (`NotFoundError` if it never ran). */
+  projectionStatus(name: string): Promise<ProjectionStatus>
+  /** Every projection that has run. */
+  projections(): Promise<ProjectionStatus[]>
+  /** The read model of projection `name`. */
+  view(name: string): View
+  /** Stores `state` as the snapshot of `stream` at `version` (one of its versions). */
+  saveSnapshot(stream: string, version: number, state: EventBody): Promise<void>
+  /** The newest snapshot of `stream`, or `null`. */
+  loadSnapshot(stream: string): Promise<Snapshot | null>
 
   /** Counters and on-disk sizes. */
   stats(): Promise<Stats>

@@ -96,6 +96,13 @@ for (const [code, name] of Object.entries(ERROR_CODES)) {
   errors[name] = cls
 }
 
+/**
+ * Fields some errors carry: `stream`, `expected`, `current` (version, or `null` for no
+ * stream) of a `ConflictError`; `projection`, `seq`, `reason` of a `ProjectionFailedError`;
+ * `kind`, `schema`, `reason` of an `UpcastError`.
+ */
+const ERROR_DETAILS = ['stream', 'expected', 'current', 'projection', 'seq', 'reason', 'kind', 'schema']
+
 /** napi's own codes for an argument of the wrong type. */
 const NAPI_TYPE_CODES = new Set([
   'InvalidArg',
@@ -117,7 +124,11 @@ function toJsError(e) {
   const code = e.code
   if (typeof code !== 'string') return e
   const cls = ERROR_CLASSES.get(code)
-  if (cls) return new cls(e.message)
+  if (cls) {
+    const err = new cls(e.message)
+    for (const k of ERROR_DETAILS) if (Object.hasOwn(e, k)) err[k] = e[k]
+    return err
+  }
   if (NAPI_TYPE_CODES.has(code)) return argError(TypeError, 'ERR_INVALID_ARG_TYPE', e.message)
   // A code added to the core after this file was written: still a MnemoError.
   if (/^[a-z][a-z_]*$/.test(code)) return new MnemoError(e.message, code)
@@ -293,6 +304,56 @@ function steps(v, name) {
   })
 }
 
+/** Bytes as a Buffer (no copy for Buffers and views). */
+function buffer(v, name) {
+  const b = bytes(v, name)
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+}
+
+/** Event payload, metadata or snapshot state: bytes or a string as is, any other value as JSON. */
+function body(v, name) {
+  if (v instanceof Uint8Array || v instanceof ArrayBuffer || ArrayBuffer.isView(v) || typeof v === 'string') {
+    return buffer(v, name)
+  }
+  let json
+  try {
+    json = JSON.stringify(v)
+  } catch {
+    json = undefined // BigInt, cycles
+  }
+  if (json === undefined) throw typeError(name, 'bytes, a string or a JSON-serializable value', v)
+  return Buffer.from(json, 'utf8')
+}
+
+function events(v, name) {
+  if (!Array.isArray(v)) throw typeError(name, 'an array of events', v)
+  return v.map((e, i) => {
+    const n = `${name}[${i}]`
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw typeError(n, 'an object', e)
+    return {
+      kind: str(e.kind, `${n}.kind`),
+      payload: e.payload === undefined ? Buffer.alloc(0) : body(e.payload, `${n}.payload`),
+      metadata: e.metadata === undefined || e.metadata === null ? undefined : body(e.metadata, `${n}.metadata`),
+      schema: optU32(e.schema, `${n}.schema`),
+    }
+  })
+}
+
+/** An append's expected version: `'any'` (default), `'no_stream'` or a version number. */
+function expected(v, name) {
+  if (v === undefined || v === null) return undefined
+  if (v === 'any' || v === 'no_stream') return v
+  if (typeof v === 'number') return uint(v, name)
+  throw typeError(name, "'any', 'no_stream' or a version number", v)
+}
+
+function optStrings(v, name) {
+  if (v === undefined || v === null) return undefined
+  if (!Array.isArray(v)) throw typeError(name, 'an array of strings', v)
+  v.forEach((x, i) => str(x, `${name}[${i}]`))
+  return v
+}
+
 function importSummary(s) {
   for (const f of s.files) if (f.error) f.error = toJsError(f.error)
   return s
@@ -317,7 +378,7 @@ class Subscription {
 
   /** @private Use `store.subscribe(from)`. */
   constructor(token, nativeSubscription) {
-    if (token !== INTERNAL) throw new TypeError('use store.subscribe(fromSeq) to create a Subscription')
+    if (token !== INTERNAL) throw new TypeError('use store.subscribe(from) to create a Subscription')
     this.#native = nativeSubscription
   }
 
@@ -340,6 +401,15 @@ class Subscription {
     )
   }
 
+  /**
+   * Persists the position of a named subscription: every entry returned so far is done,
+   * and `store.subscribe({name})` later resumes after it. Rejects with `InvalidInputError`
+   * for an unnamed subscription or while a `next()` is pending.
+   */
+  checkpoint() {
+    return settle(() => this.#native.checkpoint())
+  }
+
   /** Ends the subscription; a pending `next()` resolves `{done: true}`. */
   return() {
     this.close()
@@ -358,6 +428,32 @@ class Subscription {
 
   [Symbol.asyncIterator]() {
     return this
+  }
+}
+
+/** The read model of a projection: `Buffer` keys and values. Get one with `store.view(name)`. */
+class View {
+  #native
+
+  /** @private Use `store.view(name)`. */
+  constructor(token, nativeView) {
+    if (token !== INTERNAL) throw new TypeError('use store.view(name) to read a projection')
+    this.#native = nativeView
+  }
+
+  /** The projection's name. */
+  get name() {
+    return this.#native.name
+  }
+
+  /** The value of `key` (bytes or a string), or `null`. */
+  get(key) {
+    return settle(() => this.#native.get(buffer(key, 'key')))
+  }
+
+  /** Every `{key, value}` whose key starts with `prefix` (default: all), in key order. */
+  scan(prefix) {
+    return settle(() => this.#native.scan(prefix === undefined || prefix === null ? Buffer.alloc(0) : buffer(prefix, 'prefix')))
   }
 }
 
@@ -598,15 +694,35 @@ class Mnemo {
   }
 
   /**
-   * The change feed from sequence number `from` (default 1, the beginning) as an async
-   * iterator: `for await (const entry of store.subscribe(from)) ...`.
+   * The change feed as an async iterator: `for await (const entry of store.subscribe(from)) ...`.
+   * `options` is a starting sequence number (default 1, the beginning) or
+   * `{from, name, streamPrefix, kinds}`: only entries of streams starting with
+   * `streamPrefix` and of types in `kinds`; a `name` persists the position with
+   * `sub.checkpoint()` and resumes after the saved checkpoint (ignoring `from`).
    */
-  subscribe(from) {
+  subscribe(options) {
     try {
-      return new Subscription(INTERNAL, this.#native.subscribe(optUint(from, 'from')))
+      let o
+      if (options === undefined || options === null || typeof options === 'number') {
+        o = { from: optUint(options, 'from') }
+      } else {
+        const x = optObject(options, 'options')
+        o = {
+          from: optUint(x.from, 'options.from'),
+          name: optStr(x.name, 'options.name'),
+          streamPrefix: optStr(x.streamPrefix, 'options.streamPrefix'),
+          kinds: optStrings(x.kinds, 'options.kinds'),
+        }
+      }
+      return new Subscription(INTERNAL, this.#native.subscribe(o))
     } catch (e) {
       throw toJsError(e)
     }
+  }
+
+  /** The persisted checkpoint (last sequence number done) of named subscription `name`, or `null`. */
+  subscriptionCheckpoint(name) {
+    return settle(() => this.#native.subscriptionCheckpoint(str(name, 'name')))
   }
 
   /**
@@ -637,6 +753,125 @@ class Mnemo {
     return () => sub.close()
   }
 
+  // --- event store ---------------------------------------------------------------------
+
+  /**
+   * Appends `events` (`{kind, payload, metadata?, schema?}`; a payload or metadata that is
+   * not bytes or a string is stored as JSON) to host stream `stream` atomically, if it is
+   * at `options.expected` (`'any'` (default), `'no_stream'` or a version). Otherwise
+   * rejects with `ConflictError` (`err.current`: the stream's version, `null` if none) and
+   * writes nothing. Resolves `{firstSeq, lastSeq, version}`.
+   */
+  append(stream, events_, options) {
+    return settle(() => {
+      const o = optObject(options, 'options')
+      return this.#native.append(str(stream, 'stream'), events(events_, 'events'), expected(o.expected, 'options.expected'))
+    })
+  }
+
+  /** Appends `[{stream, events, expected?}, ...]` in one atomic commit: all or nothing. */
+  appendMany(batches) {
+    return settle(() => {
+      if (!Array.isArray(batches)) throw typeError('batches', 'an array of {stream, events, expected}', batches)
+      const list = batches.map((b, i) => {
+        const n = `batches[${i}]`
+        if (b === null || typeof b !== 'object' || Array.isArray(b)) throw typeError(n, 'an object', b)
+        return {
+          stream: str(b.stream, `${n}.stream`),
+          events: events(b.events, `${n}.events`),
+          expected: expected(b.expected, `${n}.expected`),
+        }
+      })
+      return this.#native.appendMany(list)
+    })
+  }
+
+  /**
+   * Up to `limit` (default 1000) events of `stream` from version `fromVersion` (default:
+   * the first, or the last when `backward`), oldest first or newest first when `backward`.
+   * Rejects with `NotFoundError` for a stream with no events.
+   */
+  readStream(stream, options) {
+    return settle(() => {
+      const o = optObject(options, 'options')
+      return this.#native.readStream(
+        str(stream, 'stream'),
+        optUint(o.fromVersion, 'options.fromVersion'),
+        optBool(o.backward, 'options.backward'),
+        optU32(o.limit, 'options.limit'),
+      )
+    })
+  }
+
+  /**
+   * Up to `limit` (default 1000) log entries of every stream with sequence number
+   * `>= fromSeq` (default 1), in order; only of streams starting with `streamPrefix` and
+   * of types in `kinds` when given.
+   */
+  readAll(options) {
+    return settle(() => {
+      const o = optObject(options, 'options')
+      return this.#native.readAll(optUint(o.fromSeq, 'options.fromSeq'), optU32(o.limit, 'options.limit'), {
+        streamPrefix: optStr(o.streamPrefix, 'options.streamPrefix'),
+        kinds: optStrings(o.kinds, 'options.kinds'),
+      })
+    })
+  }
+
+  /** The current version of `stream`, or `null` when it has no events. */
+  streamVersion(stream) {
+    return settle(() => this.#native.streamVersion(str(stream, 'stream')))
+  }
+
+  /** Checks the whole log's hash chain; resolves `{entries, head}`, rejects with `CorruptedError`. */
+  verifyLog() {
+    return settle(() => this.#native.verifyLog())
+  }
+
+  /**
+   * Applies every event not yet applied to built-in projection `name` (`'event-counts'`,
+   * `'stream-heads'`); view writes commit with the checkpoint. Resolves its status.
+   */
+  runProjection(name) {
+    return settle(() => this.#native.runProjection(str(name, 'name')))
+  }
+
+  /** Rebuilds built-in projection `name` into a new generation, then switches readers to it. */
+  rebuildProjection(name) {
+    return settle(() => this.#native.rebuildProjection(str(name, 'name')))
+  }
+
+  /** Where projection `name` stands (`NotFoundError` if it never ran). */
+  projectionStatus(name) {
+    return settle(() => this.#native.projectionStatus(str(name, 'name')))
+  }
+
+  /** Every projection that has run. */
+  projections() {
+    return settle(() => this.#native.projections())
+  }
+
+  /** The read model of projection `name`. */
+  view(name) {
+    try {
+      return new View(INTERNAL, this.#native.view(str(name, 'name')))
+    } catch (e) {
+      throw toJsError(e)
+    }
+  }
+
+  /** Stores `state` (bytes, a string or a JSON value) as the snapshot of `stream` at `version`. */
+  saveSnapshot(stream, version, state) {
+    return settle(() =>
+      this.#native.saveSnapshot(str(stream, 'stream'), uint(version, 'version'), body(state, 'state')),
+    )
+  }
+
+  /** The newest snapshot of `stream` (`{version, state: Buffer}`), or `null`. */
+  loadSnapshot(stream) {
+    return settle(() => this.#native.loadSnapshot(str(stream, 'stream')))
+  }
+
   // --- maintenance ---------------------------------------------------------------------
 
   /** Counters and on-disk sizes. */
@@ -663,4 +898,4 @@ class Mnemo {
   }
 }
 
-module.exports = { Mnemo, Subscription, MnemoError, ...errors, ERROR_CODES }
+module.exports = { Mnemo, Subscription, View, MnemoError, ...errors, ERROR_CODES }

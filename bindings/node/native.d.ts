@@ -78,8 +78,52 @@ export declare class NativeMnemo {
    * `closed` when the store closes while waiting. Waits off the JS thread and pool.
    */
   waitFor(after: number, timeoutMs?: number | undefined | null): Promise<number>
-  /** A change feed starting at sequence number `from` (default 1 = the beginning). */
-  subscribe(from?: number | undefined | null): NativeSubscription
+  /**
+   * A change feed from `options.from` (default 1 = the beginning), filtered by
+   * `streamPrefix` and `kinds`; with a `name`, its position persists (`checkpoint()`)
+   * and it resumes after the saved checkpoint, read on the feed thread.
+   */
+  subscribe(options?: SubscribeInput | undefined | null): NativeSubscription
+  /**
+   * The persisted checkpoint (last sequence number done) of a named subscription, or
+   * `null` if it never checkpointed.
+   */
+  subscriptionCheckpoint(name: string): Promise<number | null>
+  /**
+   * Appends `events` to host stream `stream` atomically if it is at `expected`
+   * (`"any"`, `"no_stream"` or a version); otherwise `conflict` and nothing is written.
+   */
+  append(stream: string, events: Array<EventInput>, expected?: 'any' | 'no_stream' | number | undefined | null): Promise<AppendResult>
+  /**
+   * Appends to several streams in one atomic commit: every expected version must hold,
+   * or nothing is written.
+   */
+  appendMany(batches: Array<AppendBatch>): Promise<Array<AppendResult>>
+  /**
+   * Up to `limit` events of `stream` from version `fromVersion` (default: the first, or
+   * the last when `backward`), oldest or newest first; `not_found` for an empty stream.
+   */
+  readStream(stream: string, fromVersion?: number | undefined | null, backward?: boolean | undefined | null, limit?: number | undefined | null): Promise<Array<LogEntry>>
+  /** Up to `limit` log entries with sequence number `>= fromSeq` passing `filter`. */
+  readAll(fromSeq?: number | undefined | null, limit?: number | undefined | null, filter?: EventFilterInput | undefined | null): Promise<Array<LogEntry>>
+  /** The current version of a stream, or `null` when it has no events. */
+  streamVersion(stream: string): Promise<number | null>
+  /** Checks the whole log's sequence numbers and hash chain (`corrupted` if broken). */
+  verifyLog(): Promise<LogVerification>
+  /** Applies every event not yet applied to built-in projection `name`. */
+  runProjection(name: string): Promise<ProjectionStatus>
+  /** Rebuilds built-in projection `name` into a new generation, then switches to it. */
+  rebuildProjection(name: string): Promise<ProjectionStatus>
+  /** Where projection `name` stands (`not_found` if it never ran). */
+  projectionStatus(name: string): Promise<ProjectionStatus>
+  /** Every projection that has run, by name. */
+  projections(): Promise<Array<ProjectionStatus>>
+  /** The read model of projection `name` (reads go to the generation active then). */
+  view(name: string): NativeView
+  /** Stores `state` as the snapshot of `stream` at `version` (replacing an older one). */
+  saveSnapshot(stream: string, version: number, state: Uint8Array): Promise<void>
+  /** The newest snapshot of `stream`, or `null`. */
+  loadSnapshot(stream: string): Promise<Snapshot | null>
   /** Counters and on-disk sizes. */
   stats(): Promise<Stats>
   /** Trains new zstd dictionaries from the values already stored. */
@@ -103,10 +147,47 @@ export declare class NativeSubscription {
    * subscription cancelled. Concurrent calls are served in order.
    */
   next(): Promise<LogEntry | null>
+  /**
+   * Persists the position of a named subscription: every entry returned so far is done,
+   * and a subscription opened later with the same name resumes after it. Rejects with
+   * `invalid_input` for an unnamed subscription or while a `next()` is pending (its
+   * entry has not been handled yet).
+   */
+  checkpoint(): Promise<void>
   /** Ends the subscription: a pending `next()` resolves `null` now, later ones at once. */
   cancel(): void
   /** The sequence number of the next entry this subscription will return. */
   get position(): number
+}
+
+/** The read model of one projection (the native half of the JS `View` class). */
+export declare class NativeView {
+  /** The projection's name. */
+  get name(): string
+  /** The value of `key`, or `null`. */
+  get(key: Uint8Array): Promise<Buffer | null>
+  /** Every entry whose key starts with `prefix`, in key order. */
+  scan(prefix: Uint8Array): Promise<Array<ViewEntry>>
+}
+
+/** A batch of `appendMany`. */
+export interface AppendBatch {
+  /** The host stream. */
+  stream: string
+  /** Its events, appended in order. */
+  events: Array<EventInput>
+  /** `"any"` (default), `"no_stream"` or the version the stream must be at. */
+  expected?: 'any' | 'no_stream' | number
+}
+
+/** Where an append landed. */
+export interface AppendResult {
+  /** Sequence number of the first event appended. */
+  firstSeq: number
+  /** Sequence number of the last event appended. */
+  lastSeq: number
+  /** The stream's version after the append. */
+  version: number
 }
 
 /** Size of one column family on disk. */
@@ -166,6 +247,26 @@ export interface ErrorInfo {
   code: string
   /** The error message. */
   message: string
+}
+
+/** Selects events of `readAll` and `subscribe`; absent fields match everything. */
+export interface EventFilterInput {
+  /** Only streams starting with this prefix. */
+  streamPrefix?: string
+  /** Only these event types. */
+  kinds?: Array<string>
+}
+
+/** One event to append (`index.js` has turned a JSON payload into bytes). */
+export interface EventInput {
+  /** Event type, e.g. `order.placed`. */
+  kind: string
+  /** Body bytes. */
+  payload: Buffer
+  /** Host metadata bytes (default none). */
+  metadata?: Buffer
+  /** Schema version of the payload (default 1). */
+  schema?: number
 }
 
 /** The outcome of importing one file of `importPaths`. */
@@ -234,6 +335,14 @@ export interface LogEntry {
   hash: string
 }
 
+/** Result of checking the log's hash chain. */
+export interface LogVerification {
+  /** Entries checked. */
+  entries: number
+  /** Hash of the last entry (hex), which commits to the whole log. */
+  head: string
+}
+
 /** One message of a session. */
 export interface Message {
   /** `user`, `assistant`, `system` or `tool`. */
@@ -279,6 +388,40 @@ export interface OpenOptions {
   maxEventBytes?: number
   /** Memory for decompressed session blobs (default 64 MiB; 0 disables). */
   blobCacheBytes?: number
+}
+
+/** A projection's recorded failure. */
+export interface ProjectionErrorInfo {
+  /** The event it failed on. */
+  seq: number
+  /** What the projection reported. */
+  reason: string
+}
+
+/** A generation being rebuilt. */
+export interface ProjectionRebuild {
+  /** The generation being built. */
+  generation: number
+  /** Last event applied to it. */
+  checkpoint: number
+}
+
+/** Where a projection stands. */
+export interface ProjectionStatus {
+  /** Projection name. */
+  name: string
+  /** The generation readers see. */
+  generation: number
+  /** Last event applied to that generation. */
+  checkpoint: number
+  /** A rebuild under way, if any. */
+  rebuilding: ProjectionRebuild | null
+  /** The failure that stopped it, if any. */
+  error: ProjectionErrorInfo | null
+  /** The log's last sequence number when the status was read. */
+  head: number
+  /** Events the active generation has not applied yet. */
+  lag: number
 }
 
 /** A prompt template version. */
@@ -365,6 +508,14 @@ export interface SessionInfo {
   rawLen: number
 }
 
+/** A stored aggregate snapshot. */
+export interface Snapshot {
+  /** The stream version the state reflects. */
+  version: number
+  /** The state bytes as saved. */
+  state: Buffer
+}
+
 /** A snapshot of the store's statistics. */
 export interface Stats {
   /** Running counters. */
@@ -383,6 +534,18 @@ export interface Stats {
   columnFamilies: Array<ColumnFamilySize>
 }
 
+/** Options of the native `subscribeWith`. */
+export interface SubscribeInput {
+  /** First sequence number (default 1); ignored when `name` has a checkpoint. */
+  from?: number
+  /** Persist the position under this name. */
+  name?: string
+  /** Only streams starting with this prefix. */
+  streamPrefix?: string
+  /** Only these event types. */
+  kinds?: Array<string>
+}
+
 /** A tool invocation made by the assistant inside a message. */
 export interface ToolCall {
   /** Tool-assigned call id, when the source format has one. */
@@ -399,6 +562,14 @@ export interface TrainedDictionary {
   kind: string
   /** The new dictionary's id. */
   dictionaryId: number
+}
+
+/** One entry of a read model. */
+export interface ViewEntry {
+  /** The key. */
+  key: Buffer
+  /** The value. */
+  value: Buffer
 }
 
 /** A workflow version. */

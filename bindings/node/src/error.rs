@@ -5,6 +5,7 @@
 //! Errors are built on the JS thread (they need an `Env`); work running elsewhere carries
 //! the core error back and converts it when it settles its promise.
 
+use napi::bindgen_prelude::{Object, Unknown};
 use napi::{Env, JsError};
 
 /// The `code` of errors for a panic caught inside the core (a bug; never expected).
@@ -35,8 +36,49 @@ impl Failure {
     /// The JS error for this failure, as a napi error that rejects/throws that very object.
     pub(crate) fn into_napi(self, env: &Env) -> napi::Error {
         let (code, message) = self.code_and_message();
-        js_error(env, code, message)
+        let err = JsError::from(napi::Error::new(code, message)).into_unknown(*env);
+        if let Failure::Core(e) = &self {
+            // Best effort: the error is still thrown if a property cannot be set.
+            let _ = set_details(err, e);
+        }
+        napi::Error::from(err)
     }
+}
+
+/// Copies the fields of a core error hosts act on onto the JS error: `stream`,
+/// `expected` and `current` (a version or `null` for no stream) of a `conflict`;
+/// `projection`, `seq` and `reason` of `projection_failed`; `kind`, `schema` and `reason`
+/// of `upcast`.
+fn set_details(err: Unknown<'_>, e: &mnemo::Error) -> napi::Result<()> {
+    // SAFETY: `err` is a JS Error object just created by `JsError::into_unknown`.
+    let mut obj: Object<'_> = unsafe { err.cast()? };
+    match e {
+        mnemo::Error::Conflict {
+            stream,
+            expected,
+            current,
+        } => {
+            obj.set("stream", stream.as_str())?;
+            obj.set("expected", expected.as_str())?;
+            obj.set("current", current.map(crate::types::num))?;
+        }
+        mnemo::Error::ProjectionFailed { name, seq, reason } => {
+            obj.set("projection", name.as_str())?;
+            obj.set("seq", crate::types::num(*seq))?;
+            obj.set("reason", reason.as_str())?;
+        }
+        mnemo::Error::Upcast {
+            kind,
+            schema,
+            reason,
+        } => {
+            obj.set("kind", kind.as_str())?;
+            obj.set("schema", *schema)?;
+            obj.set("reason", reason.as_str())?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A napi error carrying a JS `Error` with `code` set to `code`.

@@ -8,7 +8,7 @@
 //! (`cancel`, called by the JS iterator's `return()`) settles a pending `next()` at once,
 //! so a `break` out of `for await` never leaves the process waiting.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -107,18 +107,63 @@ pub(crate) fn wait_for<'env>(
 /// class `Subscription` (an async iterator) wraps it.
 #[napi]
 pub struct NativeSubscription {
-    inner: Arc<Mutex<mnemo::Subscription>>,
+    inner: Arc<Mutex<Opened>>,
     position: Arc<AtomicU64>,
+    /// `next()` calls not settled yet.
+    pending: Arc<AtomicUsize>,
     cancel: watch::Sender<bool>,
+}
+
+/// A subscription, or why opening it failed (reported by the first `next()`).
+enum Opened {
+    Open(mnemo::Subscription),
+    Failed(Option<mnemo::Error>),
 }
 
 impl NativeSubscription {
     pub(crate) fn new(sub: mnemo::Subscription) -> Self {
         NativeSubscription {
             position: Arc::new(AtomicU64::new(sub.position())),
-            inner: Arc::new(Mutex::new(sub)),
+            inner: Arc::new(Mutex::new(Opened::Open(sub))),
+            pending: Arc::default(),
             cancel: watch::Sender::new(false),
         }
+    }
+
+    /// Opens a subscription with options. A named one reads its checkpoint from disk: that
+    /// runs on the feed runtime's blocking pool, holding the lock so that `next()` and
+    /// `checkpoint()` wait for it.
+    pub(crate) fn open(
+        store: mnemo::Mnemo,
+        options: mnemo::SubscribeOptions,
+    ) -> napi::Result<Self> {
+        let rt = runtime()?;
+        let start = options.from.unwrap_or(1).max(1);
+        let inner = Arc::new(Mutex::new(Opened::Failed(None)));
+        let position = Arc::new(AtomicU64::new(start));
+        let mut guard = inner
+            .clone()
+            .try_lock_owned()
+            .map_err(|e| napi::Error::from_reason(e.to_string()))?;
+        let pos = position.clone();
+        rt.spawn_blocking(move || {
+            *guard = match crate::error::guard(|| store.subscribe_with(options)) {
+                Ok(sub) => {
+                    pos.store(sub.position(), Ordering::SeqCst);
+                    Opened::Open(sub)
+                }
+                Err(crate::error::Failure::Core(e)) => Opened::Failed(Some(e)),
+                Err(crate::error::Failure::Panic(msg)) => {
+                    Opened::Failed(Some(mnemo::Error::Storage(format!("panic: {msg}"))))
+                }
+            };
+        });
+        Ok(NativeSubscription {
+            position,
+            inner,
+            pending: Arc::default(),
+            cancel: watch::Sender::new(false),
+        })
     }
 }
 
@@ -139,20 +184,32 @@ impl NativeSubscription {
         let inner = self.inner.clone();
         let position = self.position.clone();
         let mut cancelled = self.cancel.subscribe();
+        let pending = self.pending.clone();
+        pending.fetch_add(1, Ordering::SeqCst);
         let fut = async move {
-            if *cancelled.borrow_and_update() {
-                return None;
+            let r = async {
+                if *cancelled.borrow_and_update() {
+                    return None;
+                }
+                let next = async {
+                    let mut opened = inner.lock().await;
+                    match &mut *opened {
+                        Opened::Open(sub) => {
+                            let r = sub.next_async().await;
+                            position.store(mnemo::Subscription::position(sub), Ordering::SeqCst);
+                            r
+                        }
+                        Opened::Failed(e) => Err(e.take().unwrap_or(mnemo::Error::Closed)),
+                    }
+                };
+                tokio::select! {
+                    r = next => Some(r),
+                    _ = cancelled.wait_for(|c| *c) => None,
+                }
             }
-            let next = async {
-                let mut sub = inner.lock().await;
-                let r = sub.next_async().await;
-                position.store(sub.position(), Ordering::SeqCst);
-                r
-            };
-            tokio::select! {
-                r = next => Some(r),
-                _ = cancelled.wait_for(|c| *c) => None,
-            }
+            .await;
+            pending.fetch_sub(1, Ordering::SeqCst);
+            r
         };
         spawn_wait(
             env,
@@ -163,6 +220,34 @@ impl NativeSubscription {
                 Some(Err(e)) => Err(core_error(&env, e)),
             },
         )
+    }
+
+    /// Persists the position of a named subscription: every entry returned so far is done,
+    /// and a subscription opened later with the same name resumes after it. Rejects with
+    /// `invalid_input` for an unnamed subscription or while a `next()` is pending (its
+    /// entry has not been handled yet).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn checkpoint<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let inner = self.inner.clone();
+        let busy = self.pending.load(Ordering::SeqCst) > 0;
+        let fut = async move {
+            if busy {
+                return Err(mnemo::Error::InvalidInput(
+                    "cannot checkpoint while a next() call is pending".into(),
+                ));
+            }
+            // Waits only for a named subscription still reading its checkpoint.
+            let opened = inner.lock_owned().await;
+            tokio::task::spawn_blocking(move || match &*opened {
+                Opened::Open(sub) => sub.checkpoint(),
+                Opened::Failed(_) => Err(mnemo::Error::Closed),
+            })
+            .await
+            .unwrap_or_else(|e| Err(mnemo::Error::Storage(format!("checkpoint: {e}"))))
+        };
+        spawn_wait(env, fut, |env, r: mnemo::Result<()>| {
+            r.map_err(|e| core_error(&env, e))
+        })
     }
 
     /// Ends the subscription: a pending `next()` resolves `null` now, later ones at once.

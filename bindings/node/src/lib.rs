@@ -16,4 +16,4 @@ mod task;
 mod types;
 
 pub use feed::NativeSubscription;
-pub use store::NativeMnemo;
+pub use store::{NativeMnemo, NativeView};

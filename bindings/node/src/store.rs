@@ -25,8 +25,19 @@ use crate::types::*;
 
 /// Log entries returned by `readLog` when no limit is given.
 const DEFAULT_LOG_LIMIT: u32 = 256;
+/// Events returned by `readStream` and `readAll` when no limit is given.
+const DEFAULT_EVENT_LIMIT: u32 = 1000;
 /// Sessions returned by `search` when no limit is given.
 const DEFAULT_SEARCH_LIMIT: u32 = 10;
+
+/// Built-in projection `name` (`not_found` for another name; host projections are not
+/// supported in Node yet).
+fn builtin(name: &str) -> mnemo::Result<Box<dyn mnemo::events::projection::Projection + Send>> {
+    mnemo::events::builtin::by_name(name).ok_or_else(|| mnemo::Error::NotFound {
+        kind: "built-in projection",
+        key: name.to_string(),
+    })
+}
 
 /// An open Mnemo store (the native half of the JS `Mnemo` class).
 #[napi]
@@ -361,13 +372,190 @@ impl NativeMnemo {
         )
     }
 
-    /// A change feed starting at sequence number `from` (default 1 = the beginning).
+    /// A change feed from `options.from` (default 1 = the beginning), filtered by
+    /// `streamPrefix` and `kinds`; with a `name`, its position persists (`checkpoint()`)
+    /// and it resumes after the saved checkpoint, read on the feed thread.
     #[napi]
-    pub fn subscribe(&self, env: &Env, from: Option<i64>) -> napi::Result<NativeSubscription> {
+    pub fn subscribe(
+        &self,
+        env: &Env,
+        options: Option<SubscribeInput>,
+    ) -> napi::Result<NativeSubscription> {
         self.check_open(env)?;
-        Ok(NativeSubscription::new(
-            self.inner.subscribe(unum(from.unwrap_or(1))),
-        ))
+        let options: mnemo::SubscribeOptions = options.unwrap_or_default().into();
+        if options.name.is_some() {
+            return NativeSubscription::open(self.inner.clone(), options);
+        }
+        // An unnamed subscription opens without I/O.
+        self.inner
+            .subscribe_with(options)
+            .map(NativeSubscription::new)
+            .map_err(|e| core_error(env, e))
+    }
+
+    /// The persisted checkpoint (last sequence number done) of a named subscription, or
+    /// `null` if it never checkpointed.
+    #[napi(ts_return_type = "Promise<number | null>")]
+    pub fn subscription_checkpoint(&self, name: String) -> AsyncTask<Call<Option<i64>>> {
+        self.run(move |s| s.subscription_checkpoint(&name).map(|c| c.map(num)))
+    }
+
+    /// Appends `events` to host stream `stream` atomically if it is at `expected`
+    /// (`"any"`, `"no_stream"` or a version); otherwise `conflict` and nothing is written.
+    #[napi(ts_return_type = "Promise<AppendResult>")]
+    pub fn append(
+        &self,
+        stream: String,
+        events: Vec<EventInput>,
+        #[napi(ts_arg_type = "'any' | 'no_stream' | number | undefined | null")] expected: Option<
+            napi::Either<String, i64>,
+        >,
+    ) -> AsyncTask<Call<AppendResult>> {
+        let events: Vec<mnemo::EventData> = events.into_iter().map(Into::into).collect();
+        self.run(move |s| {
+            s.append(&stream, crate::types::expected(expected)?, events)
+                .map(AppendResult::from)
+        })
+    }
+
+    /// Appends to several streams in one atomic commit: every expected version must hold,
+    /// or nothing is written.
+    #[napi(ts_return_type = "Promise<Array<AppendResult>>")]
+    pub fn append_many(&self, batches: Vec<AppendBatch>) -> AsyncTask<Call<Vec<AppendResult>>> {
+        let batches: Vec<_> = batches
+            .into_iter()
+            .map(|b| {
+                let events: Vec<mnemo::EventData> = b.events.into_iter().map(Into::into).collect();
+                (b.stream, b.expected, events)
+            })
+            .collect();
+        self.run(move |s| {
+            let mut core = Vec::with_capacity(batches.len());
+            for (stream, expected, events) in batches {
+                core.push((stream, crate::types::expected(expected)?, events));
+            }
+            s.append_many(core)
+                .map(|v| v.into_iter().map(AppendResult::from).collect())
+        })
+    }
+
+    /// Up to `limit` events of `stream` from version `fromVersion` (default: the first, or
+    /// the last when `backward`), oldest or newest first; `not_found` for an empty stream.
+    #[napi(ts_return_type = "Promise<Array<LogEntry>>")]
+    pub fn read_stream(
+        &self,
+        stream: String,
+        from_version: Option<i64>,
+        backward: Option<bool>,
+        limit: Option<u32>,
+    ) -> AsyncTask<Call<Vec<LogEntry>>> {
+        let (direction, from) = if backward.unwrap_or(false) {
+            (
+                mnemo::ReadDirection::Backward,
+                from_version.map_or(u64::MAX, unum),
+            )
+        } else {
+            (mnemo::ReadDirection::Forward, from_version.map_or(1, unum))
+        };
+        let limit = limit.unwrap_or(DEFAULT_EVENT_LIMIT) as usize;
+        self.run(move |s| {
+            s.read_stream(&stream, from, direction, limit)
+                .map(|v| v.into_iter().map(LogEntry::from).collect())
+        })
+    }
+
+    /// Up to `limit` log entries with sequence number `>= fromSeq` passing `filter`.
+    #[napi(ts_return_type = "Promise<Array<LogEntry>>")]
+    pub fn read_all(
+        &self,
+        from_seq: Option<i64>,
+        limit: Option<u32>,
+        filter: Option<EventFilterInput>,
+    ) -> AsyncTask<Call<Vec<LogEntry>>> {
+        let from = from_seq.map_or(1, unum);
+        let limit = limit.unwrap_or(DEFAULT_EVENT_LIMIT) as usize;
+        let filter: mnemo::EventFilter = filter.unwrap_or_default().into();
+        self.run(move |s| {
+            s.read_all(from, limit, &filter)
+                .map(|v| v.into_iter().map(LogEntry::from).collect())
+        })
+    }
+
+    /// The current version of a stream, or `null` when it has no events.
+    #[napi(ts_return_type = "Promise<number | null>")]
+    pub fn stream_version(&self, stream: String) -> AsyncTask<Call<Option<i64>>> {
+        self.run(move |s| s.stream_version(&stream).map(|v| v.map(num)))
+    }
+
+    /// Checks the whole log's sequence numbers and hash chain (`corrupted` if broken).
+    #[napi(ts_return_type = "Promise<LogVerification>")]
+    pub fn verify_log(&self) -> AsyncTask<Call<LogVerification>> {
+        self.run(|s| s.verify_log().map(LogVerification::from))
+    }
+
+    /// Applies every event not yet applied to built-in projection `name`.
+    #[napi(ts_return_type = "Promise<ProjectionStatus>")]
+    pub fn run_projection(&self, name: String) -> AsyncTask<Call<ProjectionStatus>> {
+        self.run(move |s| {
+            let mut p = builtin(&name)?;
+            s.run_projection(p.as_mut()).map(ProjectionStatus::from)
+        })
+    }
+
+    /// Rebuilds built-in projection `name` into a new generation, then switches to it.
+    #[napi(ts_return_type = "Promise<ProjectionStatus>")]
+    pub fn rebuild_projection(&self, name: String) -> AsyncTask<Call<ProjectionStatus>> {
+        self.run(move |s| {
+            let mut p = builtin(&name)?;
+            s.rebuild_projection(p.as_mut()).map(ProjectionStatus::from)
+        })
+    }
+
+    /// Where projection `name` stands (`not_found` if it never ran).
+    #[napi(ts_return_type = "Promise<ProjectionStatus>")]
+    pub fn projection_status(&self, name: String) -> AsyncTask<Call<ProjectionStatus>> {
+        self.run(move |s| s.projection_status(&name).map(ProjectionStatus::from))
+    }
+
+    /// Every projection that has run, by name.
+    #[napi(ts_return_type = "Promise<Array<ProjectionStatus>>")]
+    pub fn projections(&self) -> AsyncTask<Call<Vec<ProjectionStatus>>> {
+        self.run(|s| {
+            s.projections()
+                .map(|v| v.into_iter().map(ProjectionStatus::from).collect())
+        })
+    }
+
+    /// The read model of projection `name` (reads go to the generation active then).
+    #[napi]
+    pub fn view(&self, env: &Env, name: String) -> napi::Result<NativeView> {
+        self.check_open(env)?;
+        Ok(NativeView {
+            store: NativeMnemo {
+                inner: self.inner.clone(),
+                closed: self.closed.clone(),
+                dropped: watch::Sender::new(false),
+            },
+            name,
+        })
+    }
+
+    /// Stores `state` as the snapshot of `stream` at `version` (replacing an older one).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn save_snapshot(
+        &self,
+        stream: String,
+        version: i64,
+        state: Uint8Array,
+    ) -> AsyncTask<Call<()>> {
+        let state = state.to_vec();
+        self.run(move |s| s.save_snapshot(&stream, unum(version), &state))
+    }
+
+    /// The newest snapshot of `stream`, or `null`.
+    #[napi(ts_return_type = "Promise<Snapshot | null>")]
+    pub fn load_snapshot(&self, stream: String) -> AsyncTask<Call<Option<Snapshot>>> {
+        self.run(move |s| s.load_snapshot(&stream).map(|v| v.map(Snapshot::from)))
     }
 
     /// Counters and on-disk sizes.
@@ -396,5 +584,47 @@ impl NativeMnemo {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn flush(&self) -> AsyncTask<Call<()>> {
         self.run(|s| s.flush())
+    }
+}
+
+/// The read model of one projection (the native half of the JS `View` class).
+#[napi]
+pub struct NativeView {
+    store: NativeMnemo,
+    name: String,
+}
+
+#[napi]
+impl NativeView {
+    /// The projection's name.
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// The value of `key`, or `null`.
+    #[napi(ts_return_type = "Promise<Buffer | null>")]
+    pub fn get(&self, key: Uint8Array) -> AsyncTask<Call<Option<Buffer>>> {
+        let key = key.to_vec();
+        let name = self.name.clone();
+        self.store
+            .run(move |s| s.view(&name).get(&key).map(|v| v.map(Buffer::from)))
+    }
+
+    /// Every entry whose key starts with `prefix`, in key order.
+    #[napi(ts_return_type = "Promise<Array<ViewEntry>>")]
+    pub fn scan(&self, prefix: Uint8Array) -> AsyncTask<Call<Vec<ViewEntry>>> {
+        let prefix = prefix.to_vec();
+        let name = self.name.clone();
+        self.store.run(move |s| {
+            s.view(&name).scan(&prefix).map(|v| {
+                v.into_iter()
+                    .map(|(k, v)| ViewEntry {
+                        key: k.into(),
+                        value: v.into(),
+                    })
+                    .collect()
+            })
+        })
     }
 }

@@ -657,3 +657,224 @@ impl From<mnemo::compaction::CompactionReport> for CompactionReport {
         }
     }
 }
+
+/// One event to append (`index.js` has turned a JSON payload into bytes).
+#[napi(object)]
+pub struct EventInput {
+    /// Event type, e.g. `order.placed`.
+    pub kind: String,
+    /// Body bytes.
+    pub payload: Buffer,
+    /// Host metadata bytes (default none).
+    pub metadata: Option<Buffer>,
+    /// Schema version of the payload (default 1).
+    pub schema: Option<u32>,
+}
+
+impl From<EventInput> for mnemo::EventData {
+    fn from(e: EventInput) -> Self {
+        let mut d = mnemo::EventData::new(e.kind, e.payload.to_vec());
+        if let Some(m) = e.metadata {
+            d = d.with_metadata(m.to_vec());
+        }
+        if let Some(s) = e.schema {
+            d = d.with_schema(s);
+        }
+        d
+    }
+}
+
+/// The expected version of an append: `"any"`, `"no_stream"` or a version number.
+pub(crate) fn expected(v: Option<napi::Either<String, i64>>) -> mnemo::Result<mnemo::Expected> {
+    match v {
+        None => Ok(mnemo::Expected::Any),
+        Some(napi::Either::A(s)) if s == "any" => Ok(mnemo::Expected::Any),
+        Some(napi::Either::A(s)) if s == "no_stream" => Ok(mnemo::Expected::NoStream),
+        Some(napi::Either::A(s)) => Err(mnemo::Error::InvalidInput(format!(
+            "expected must be 'any', 'no_stream' or a version number, not {s:?}"
+        ))),
+        Some(napi::Either::B(n)) => Ok(mnemo::Expected::Exact(unum(n))),
+    }
+}
+
+/// A batch of `appendMany`.
+#[napi(object)]
+pub struct AppendBatch {
+    /// The host stream.
+    pub stream: String,
+    /// Its events, appended in order.
+    pub events: Vec<EventInput>,
+    /// `"any"` (default), `"no_stream"` or the version the stream must be at.
+    #[napi(ts_type = "'any' | 'no_stream' | number")]
+    pub expected: Option<napi::Either<String, i64>>,
+}
+
+/// Where an append landed.
+#[napi(object)]
+pub struct AppendResult {
+    /// Sequence number of the first event appended.
+    pub first_seq: i64,
+    /// Sequence number of the last event appended.
+    pub last_seq: i64,
+    /// The stream's version after the append.
+    pub version: i64,
+}
+
+impl From<mnemo::AppendResult> for AppendResult {
+    fn from(r: mnemo::AppendResult) -> Self {
+        AppendResult {
+            first_seq: num(r.first_seq),
+            last_seq: num(r.last_seq),
+            version: num(r.version),
+        }
+    }
+}
+
+/// Selects events of `readAll` and `subscribe`; absent fields match everything.
+#[napi(object)]
+#[derive(Default)]
+pub struct EventFilterInput {
+    /// Only streams starting with this prefix.
+    pub stream_prefix: Option<String>,
+    /// Only these event types.
+    pub kinds: Option<Vec<String>>,
+}
+
+impl From<EventFilterInput> for mnemo::EventFilter {
+    fn from(f: EventFilterInput) -> Self {
+        mnemo::EventFilter {
+            stream_prefix: f.stream_prefix,
+            kinds: f.kinds.unwrap_or_default(),
+        }
+    }
+}
+
+/// Options of the native `subscribeWith`.
+#[napi(object)]
+#[derive(Default)]
+pub struct SubscribeInput {
+    /// First sequence number (default 1); ignored when `name` has a checkpoint.
+    pub from: Option<i64>,
+    /// Persist the position under this name.
+    pub name: Option<String>,
+    /// Only streams starting with this prefix.
+    pub stream_prefix: Option<String>,
+    /// Only these event types.
+    pub kinds: Option<Vec<String>>,
+}
+
+impl From<SubscribeInput> for mnemo::SubscribeOptions {
+    fn from(o: SubscribeInput) -> Self {
+        mnemo::SubscribeOptions {
+            from: o.from.map(unum),
+            name: o.name,
+            filter: EventFilterInput {
+                stream_prefix: o.stream_prefix,
+                kinds: o.kinds,
+            }
+            .into(),
+        }
+    }
+}
+
+/// Result of checking the log's hash chain.
+#[napi(object)]
+pub struct LogVerification {
+    /// Entries checked.
+    pub entries: i64,
+    /// Hash of the last entry (hex), which commits to the whole log.
+    pub head: String,
+}
+
+impl From<mnemo::LogVerification> for LogVerification {
+    fn from(v: mnemo::LogVerification) -> Self {
+        LogVerification {
+            entries: num(v.entries),
+            head: v.head,
+        }
+    }
+}
+
+/// A generation being rebuilt.
+#[napi(object)]
+pub struct ProjectionRebuild {
+    /// The generation being built.
+    pub generation: u32,
+    /// Last event applied to it.
+    pub checkpoint: i64,
+}
+
+/// A projection's recorded failure.
+#[napi(object)]
+pub struct ProjectionErrorInfo {
+    /// The event it failed on.
+    pub seq: i64,
+    /// What the projection reported.
+    pub reason: String,
+}
+
+/// Where a projection stands.
+#[napi(object, use_nullable = true)]
+pub struct ProjectionStatus {
+    /// Projection name.
+    pub name: String,
+    /// The generation readers see.
+    pub generation: u32,
+    /// Last event applied to that generation.
+    pub checkpoint: i64,
+    /// A rebuild under way, if any.
+    pub rebuilding: Option<ProjectionRebuild>,
+    /// The failure that stopped it, if any.
+    pub error: Option<ProjectionErrorInfo>,
+    /// The log's last sequence number when the status was read.
+    pub head: i64,
+    /// Events the active generation has not applied yet.
+    pub lag: i64,
+}
+
+impl From<mnemo::events::projection::ProjectionStatus> for ProjectionStatus {
+    fn from(s: mnemo::events::projection::ProjectionStatus) -> Self {
+        ProjectionStatus {
+            lag: num(s.lag()),
+            name: s.name,
+            generation: s.generation,
+            checkpoint: num(s.checkpoint),
+            rebuilding: s.rebuilding.map(|(generation, c)| ProjectionRebuild {
+                generation,
+                checkpoint: num(c),
+            }),
+            error: s.error.map(|e| ProjectionErrorInfo {
+                seq: num(e.seq),
+                reason: e.reason,
+            }),
+            head: num(s.head),
+        }
+    }
+}
+
+/// One entry of a read model.
+#[napi(object)]
+pub struct ViewEntry {
+    /// The key.
+    pub key: Buffer,
+    /// The value.
+    pub value: Buffer,
+}
+
+/// A stored aggregate snapshot.
+#[napi(object)]
+pub struct Snapshot {
+    /// The stream version the state reflects.
+    pub version: i64,
+    /// The state bytes as saved.
+    pub state: Buffer,
+}
+
+impl From<mnemo::events::snapshot::Snapshot> for Snapshot {
+    fn from(s: mnemo::events::snapshot::Snapshot) -> Self {
+        Snapshot {
+            version: num(s.version),
+            state: s.state.into(),
+        }
+    }
+}

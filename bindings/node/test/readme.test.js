@@ -17,8 +17,9 @@ function firstJsBlock(markdown) {
   return m[1]
 }
 
-test('the README example runs', (t) => {
-  const code = firstJsBlock(fs.readFileSync(path.join(PKG_DIR, 'README.md'), 'utf8'))
+// The repository's README shows the same example: both must run.
+for (const readme of [path.join(PKG_DIR, 'README.md'), path.resolve(PKG_DIR, '..', '..', 'README.md')]) test(`the example of ${path.relative(path.resolve(PKG_DIR, '..', '..'), readme)} runs`, (t) => {
+  const code = firstJsBlock(fs.readFileSync(readme, 'utf8'))
   assert.ok(code.trim().split('\n').length <= 8, 'the example stays short')
   // A scratch project where `require('mnemo-node')` is this package and `transcripts` the samples.
   const dir = tmpDir(t)

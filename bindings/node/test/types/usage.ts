@@ -6,6 +6,10 @@ import {
   NotFoundError,
   MissingVariableError,
   Subscription,
+  ConflictError,
+  View,
+  type AppendResult,
+  type ProjectionStatus,
   type ImportSummary,
   type LogEntry,
   type PromptTemplate,
@@ -89,6 +93,36 @@ export async function usage(): Promise<void> {
   }
   const err = new MissingVariableError('x')
   const code: 'missing_variable' = err.code
+
+  const appended: AppendResult = await store.append('order-1', [{ kind: 'placed', payload: { id: 1 } }], { expected: 'no_stream' })
+  await store.append('order-1', [{ kind: 'paid', payload: Buffer.from('x'), metadata: { user: 'a' }, schema: 2 }], { expected: appended.version })
+  try {
+    await store.append('order-1', [{ kind: 'paid' }], { expected: 1 })
+  } catch (e) {
+    if (e instanceof ConflictError) {
+      const current: number | null | undefined = e.current
+    }
+  }
+  await store.appendMany([{ stream: 'a', events: [{ kind: 'k' }], expected: 'any' }])
+  const back: LogEntry[] = await store.readStream('order-1', { backward: true, limit: 10 })
+  const filtered: LogEntry[] = await store.readAll({ fromSeq: 1, streamPrefix: 'order-', kinds: ['paid'] })
+  const version: number | null = await store.streamVersion('order-1')
+  const head: string = (await store.verifyLog()).head
+  const named: Subscription = store.subscribe({ name: 'mailer', kinds: ['placed'] })
+  await named.checkpoint()
+  const cp: number | null = await store.subscriptionCheckpoint('mailer')
+  const ps: ProjectionStatus = await store.runProjection('event-counts')
+  const lag: number = ps.lag
+  await store.rebuildProjection('stream-heads')
+  const statuses: ProjectionStatus[] = await store.projections()
+  const view: View = store.view('event-counts')
+  const count: Buffer | null = await view.get('placed')
+  const keys: Buffer[] = (await view.scan('pl')).map((e) => e.key)
+  await store.saveSnapshot('order-1', 1, { total: 3 })
+  const snap = await store.loadSnapshot('order-1')
+  const state: Buffer | undefined = snap?.state
+  // @ts-expect-error expected is 'any', 'no_stream' or a number
+  await store.append('s', [{ kind: 'k' }], { expected: 'none' })
 
   // @ts-expect-error ids are strings
   await store.session(42)
