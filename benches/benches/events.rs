@@ -18,13 +18,14 @@
 //! - `projection_rebuild`: `Mnemo::rebuild_projection(EventCounts)` over the 200,000 events,
 //!   against the same read model kept by SQLite (pages of 512 events per transaction).
 //!
-//! After them: end-to-end subscription latency (a writer thread appends probe events carrying
-//! their send time; Mnemo's subscriber waits in `Subscription::next_timeout`, SQLite's poller
-//! selects new rows every millisecond) and the sizes of the filled stores.
+//! After them: the sizes of the filled stores, durable single appends to the three stores
+//! taken in turn (so all see the same disk), and end-to-end subscription latency (a writer
+//! thread appends probe events carrying their send time; Mnemo's subscriber waits in
+//! `Subscription::next_timeout`, SQLite's poller selects new rows every millisecond).
 //!
 //! `cargo bench -p mnemo-benches --bench events` runs everything. In test mode
 //! (`cargo test --benches`, or `-- --test`) every benchmark runs once on a 3,000-event log and
-//! the latency report takes 50 events, so the test suite stays fast.
+//! the reports take 20 to 50 events, so the test suite stays fast.
 
 use std::hint::black_box;
 use std::thread;
@@ -83,6 +84,8 @@ struct Scale {
     other_events: usize,
     /// Probe events in the latency report.
     probes: usize,
+    /// Rounds of the interleaved durable append report.
+    interleaved: usize,
 }
 
 impl Scale {
@@ -93,6 +96,7 @@ impl Scale {
                 long_len: 1_000,
                 other_events: 100_000,
                 probes: 5_000,
+                interleaved: 2_000,
             }
         } else {
             Scale {
@@ -100,6 +104,7 @@ impl Scale {
                 long_len: 1_000,
                 other_events: 1_000,
                 probes: 50,
+                interleaved: 20,
             }
         }
     }
@@ -174,6 +179,7 @@ fn bench_append_batched(c: &mut Criterion, names: &[String], pool: &[EventData])
     let mut g = c.benchmark_group("append_batched");
     g.throughput(Throughput::Elements(BATCH as u64))
         .sample_size(20)
+        .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));
     // Batch k holds pool events [k * BATCH, (k + 1) * BATCH) (mod POOL).
@@ -676,6 +682,53 @@ fn report_latency(n: usize) {
     }
 }
 
+/// Durable single appends to the three stores taken in turn (Mnemo, SQLite, RocksDB, Mnemo,
+/// ...), each call timed, so that all three see the same disk: an fsync's latency on a shared
+/// virtual disk drifts by 10x within minutes, which criterion's one-store-after-the-other
+/// groups cannot separate from the stores' own cost.
+fn report_durable_interleaved(n: usize, pool: &[EventData]) {
+    let dir = TempDir::new().expect("tempdir");
+    let names: Vec<String> = (0..STREAMS).map(stream_name).collect();
+    let mnemo = Mnemo::open(dir.path().join("mnemo"), mnemo_options(true)).expect("mnemo");
+    let mut sqlite =
+        SqliteEventStore::open(dir.path().join("events.sqlite"), true).expect("sqlite");
+    let mut raw = RawRocks::open(dir.path().join("rocksdb"), true).expect("rocksdb");
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    let mut versions = vec![0u64; STREAMS];
+    for i in 0..n {
+        let s = i * 617 % STREAMS;
+        let e = &pool[i % POOL];
+        let t = Instant::now();
+        mnemo
+            .append(&names[s], expected(versions[s]), vec![e.clone()])
+            .expect("mnemo append");
+        times[0].push(t.elapsed());
+        let t = Instant::now();
+        sqlite
+            .append(&names[s], expected(versions[s]), std::slice::from_ref(e))
+            .expect("sqlite append");
+        times[1].push(t.elapsed());
+        let t = Instant::now();
+        raw.append([&e.payload[..]]).expect("rocksdb append");
+        times[2].push(t.elapsed());
+        versions[s] += 1;
+    }
+    println!(
+        "\n== durable single appends, the three stores in turn, {n} rounds (one event per commit, fsync each) =="
+    );
+    println!("store     p50_us   p99_us  mean_us    max_us");
+    for (name, t) in ["mnemo", "sqlite", "rocksdb"].iter().zip(&mut times) {
+        t.sort();
+        println!(
+            "{name:<7} {:>8.1} {:>8.1} {:>8.1} {:>9.1}",
+            us(percentile(t, 50.0)),
+            us(percentile(t, 99.0)),
+            us(mean(t)),
+            us(*t.last().unwrap_or(&Duration::ZERO)),
+        );
+    }
+}
+
 fn report_filled(f: &Filled) {
     f.mnemo.flush().expect("mnemo flush");
     let stats = f.mnemo.stats().expect("mnemo stats");
@@ -758,5 +811,6 @@ fn main() {
     }
     report_filled(&filled);
     drop(filled);
+    report_durable_interleaved(scale.interleaved, &pool);
     report_latency(scale.probes);
 }

@@ -265,17 +265,18 @@ impl Engine {
             writer.stats.log_stored_bytes += frame.len() as u64;
             batch.put_cf(g.cf(CF_LOG), seq_key(seq), frame);
             batch.put_cf(
-                g.cf(CF_STREAMS),
-                entry.stream.as_bytes(),
-                version.to_be_bytes(),
-            );
-            batch.put_cf(
                 g.cf(CF_STREAM_INDEX),
                 stream_index_key(&entry.stream, version),
                 seq.to_be_bytes(),
             );
             entries.push(entry);
             seq += 1;
+        }
+        // Each stream's new version, once per commit however many of its events it holds.
+        for (stream, version) in &versions {
+            if let Some(v) = version {
+                batch.put_cf(g.cf(CF_STREAMS), stream.as_bytes(), v.to_be_bytes());
+            }
         }
         let out = project(&g, writer, &mut batch, &entries)?;
         g.db().write_opt(batch, &self.write_options())?;

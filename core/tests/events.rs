@@ -493,3 +493,23 @@ fn hash_chain_verifies_and_detects_tampering() {
         other => panic!("expected tampering detected, got {other:?}"),
     }
 }
+
+#[test]
+fn counters_of_host_events_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = {
+        let s = open(dir.path());
+        s.append(
+            "a",
+            Expected::Any,
+            (0..100).map(|i| ev("k", &i.to_string())).collect(),
+        )
+        .unwrap();
+        let c = s.stats().unwrap().counters;
+        assert!(c.log_stored_bytes > 0);
+        c
+    };
+    let s = open(dir.path());
+    assert_eq!(s.stats().unwrap().counters, before);
+    assert_eq!(s.stream_version("a").unwrap(), Some(100));
+}

@@ -180,7 +180,8 @@ impl Engine {
                 });
             }
         }
-        let (entries, ()) = self.commit(events, |_, _, _, _| Ok(()))?;
+        // The counters (log bytes) change with every commit: save them in the same batch.
+        let (entries, ()) = self.commit(events, |g, w, batch, _| w.stats.save(g, batch))?;
         let mut out = Vec::with_capacity(sizes.len());
         let mut at = 0;
         for n in sizes {
