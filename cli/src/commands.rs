@@ -1,19 +1,18 @@
 //! The subcommands: argument definitions and what each one does.
 
-use std::collections::BTreeMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use mnemo::{Error, Mnemo, Options, SessionFilter, WorkflowStep};
+use mnemo::{Error, Mnemo, Options, SessionFilter};
 use serde_json::json;
 
 use crate::output::{bytes, clip, parse_time, time};
 use crate::Cli;
 
-type CmdResult = Result<ExitCode, Error>;
+pub(crate) type CmdResult = Result<ExitCode, Error>;
 
 /// `mnemo import`.
 #[derive(Args, Debug)]
@@ -103,89 +102,6 @@ pub enum SessionsCmd {
     },
 }
 
-/// `mnemo prompt ...`.
-#[derive(Subcommand, Debug)]
-pub enum PromptCmd {
-    /// Add a new version of a template (body from --body, --file, or stdin).
-    Add {
-        /// Template name.
-        name: String,
-        /// Template text; `{{var}}` marks a variable.
-        #[arg(long, conflicts_with = "file")]
-        body: Option<String>,
-        /// Read the template text from a file.
-        #[arg(long)]
-        file: Option<PathBuf>,
-    },
-    /// Show a template (newest, or at a version number or label).
-    Show {
-        /// Template name.
-        name: String,
-        /// Version number or label (default: latest).
-        #[arg(long)]
-        at: Option<String>,
-    },
-    /// List a template's versions and labels.
-    Versions {
-        /// Template name.
-        name: String,
-    },
-    /// List template names.
-    List,
-    /// Render a template with values (`--var key=value`, repeatable).
-    Render {
-        /// Template name.
-        name: String,
-        /// Version number or label (default: latest).
-        #[arg(long)]
-        at: Option<String>,
-        /// A variable value, `key=value`.
-        #[arg(long = "var", value_parser = parse_var)]
-        vars: Vec<(String, String)>,
-    },
-    /// Point a label (e.g. production) at a version.
-    Label {
-        /// Template name.
-        name: String,
-        /// Label.
-        label: String,
-        /// Version number.
-        version: u32,
-    },
-}
-
-/// `mnemo workflow ...`.
-#[derive(Subcommand, Debug)]
-pub enum WorkflowCmd {
-    /// Add a new version of a workflow from steps `name=prompt[@version|label]`, in order.
-    Add {
-        /// Workflow name.
-        name: String,
-        /// A step, `step-name=prompt-name[@version-or-label]` (repeatable, in order).
-        #[arg(long = "step", required = true)]
-        steps: Vec<String>,
-    },
-    /// Show a workflow (newest, or --version).
-    Show {
-        /// Workflow name.
-        name: String,
-        /// Version number.
-        #[arg(long)]
-        version: Option<u32>,
-    },
-    /// Render every step of a workflow with values.
-    Render {
-        /// Workflow name.
-        name: String,
-        /// Version number.
-        #[arg(long)]
-        version: Option<u32>,
-        /// A variable value, `key=value`.
-        #[arg(long = "var", value_parser = parse_var)]
-        vars: Vec<(String, String)>,
-    },
-}
-
 /// `mnemo log ...`.
 #[derive(Subcommand, Debug)]
 pub enum LogCmd {
@@ -205,13 +121,13 @@ pub enum LogCmd {
     Verify,
 }
 
-fn parse_var(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_var(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .ok_or_else(|| format!("expected key=value, got {s:?}"))
 }
 
-fn print_json(v: &impl serde::Serialize) -> Result<(), Error> {
+pub(crate) fn print_json(v: &impl serde::Serialize) -> Result<(), Error> {
     let s = serde_json::to_string_pretty(v).map_err(|e| Error::InvalidInput(e.to_string()))?;
     println!("{s}");
     Ok(())
@@ -225,8 +141,8 @@ pub fn run(cli: Cli) -> CmdResult {
     match cli.command {
         crate::Command::Import(args) => import(&store, args, json),
         crate::Command::Sessions(cmd) => sessions(&store, cmd, json),
-        crate::Command::Prompt(cmd) => prompt(&store, cmd, json),
-        crate::Command::Workflow(cmd) => workflow(&store, cmd, json),
+        crate::Command::Prompt(cmd) => crate::prompts::prompt(&store, cmd, json),
+        crate::Command::Workflow(cmd) => crate::prompts::workflow(&store, cmd, json),
         crate::Command::Log(cmd) => log(&store, cmd, json),
         crate::Command::Events(cmd) => crate::events::events(&store, cmd, json),
         crate::Command::Projections(cmd) => crate::events::projections(&store, cmd, json),
@@ -442,188 +358,6 @@ fn sessions(store: &Mnemo, cmd: SessionsCmd, json: bool) -> CmdResult {
                         path: "<stdout>".into(),
                         source,
                     })?,
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn prompt(store: &Mnemo, cmd: PromptCmd, json: bool) -> CmdResult {
-    match cmd {
-        PromptCmd::Add { name, body, file } => {
-            let body = match (body, file) {
-                (Some(b), _) => b,
-                (None, Some(path)) => {
-                    std::fs::read_to_string(&path).map_err(|source| Error::Io { path, source })?
-                }
-                (None, None) => {
-                    let mut s = String::new();
-                    std::io::stdin()
-                        .read_to_string(&mut s)
-                        .map_err(|source| Error::Io {
-                            path: "<stdin>".into(),
-                            source,
-                        })?;
-                    s
-                }
-            };
-            let t = store.add_prompt(&name, &body)?;
-            if json {
-                print_json(&t)?;
-            } else {
-                println!(
-                    "{} version {} (variables: {})",
-                    t.name,
-                    t.version,
-                    t.variables.join(", ")
-                );
-            }
-        }
-        PromptCmd::Show { name, at } => {
-            let t = store.prompt(&name, at.as_deref())?;
-            if json {
-                print_json(&t)?;
-            } else {
-                println!(
-                    "{} version {} ({})",
-                    t.name,
-                    t.version,
-                    time(Some(t.created_at))
-                );
-                println!("{}", t.body);
-            }
-        }
-        PromptCmd::Versions { name } => {
-            let versions = store.prompt_versions(&name)?;
-            if versions.is_empty() {
-                return Err(Error::NotFound {
-                    kind: "prompt",
-                    key: name,
-                });
-            }
-            let labels = store.prompt_labels(&name)?;
-            if json {
-                print_json(&json!({"versions": versions, "labels": labels}))?;
-            } else {
-                for v in &versions {
-                    let l: Vec<&str> = labels
-                        .iter()
-                        .filter(|(_, n)| **n == v.version)
-                        .map(|(l, _)| l.as_str())
-                        .collect();
-                    println!(
-                        "v{:<4} {}  [{}]  {}",
-                        v.version,
-                        time(Some(v.created_at)),
-                        l.join(", "),
-                        clip(&v.body, 60)
-                    );
-                }
-            }
-        }
-        PromptCmd::List => {
-            let names = store.prompt_names()?;
-            if json {
-                print_json(&names)?;
-            } else {
-                for n in names {
-                    println!("{n}");
-                }
-            }
-        }
-        PromptCmd::Render { name, at, vars } => {
-            let values: BTreeMap<String, String> = vars.into_iter().collect();
-            let text = store.render_prompt(&name, at.as_deref(), &values)?;
-            if json {
-                print_json(&json!({"text": text}))?;
-            } else {
-                println!("{text}");
-            }
-        }
-        PromptCmd::Label {
-            name,
-            label,
-            version,
-        } => {
-            store.label_prompt(&name, &label, version)?;
-            if json {
-                print_json(&json!({"name": name, "label": label, "version": version}))?;
-            } else {
-                println!("{name}@{label} -> version {version}");
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn parse_step(s: &str) -> Result<WorkflowStep, Error> {
-    let (name, target) = s
-        .split_once('=')
-        .ok_or_else(|| Error::InvalidInput(format!("step must be name=prompt[@ref]: {s:?}")))?;
-    let (prompt, prompt_ref) = match target.split_once('@') {
-        Some((p, r)) => (p, Some(r.to_string())),
-        None => (target, None),
-    };
-    Ok(WorkflowStep {
-        name: name.to_string(),
-        prompt: prompt.to_string(),
-        prompt_ref,
-        values: BTreeMap::new(),
-    })
-}
-
-fn workflow(store: &Mnemo, cmd: WorkflowCmd, json: bool) -> CmdResult {
-    match cmd {
-        WorkflowCmd::Add { name, steps } => {
-            let steps = steps
-                .iter()
-                .map(|s| parse_step(s))
-                .collect::<Result<Vec<_>, _>>()?;
-            let w = store.add_workflow(&name, steps)?;
-            if json {
-                print_json(&w)?;
-            } else {
-                println!("{} version {} ({} steps)", w.name, w.version, w.steps.len());
-            }
-        }
-        WorkflowCmd::Show { name, version } => {
-            let w = store.workflow(&name, version)?;
-            if json {
-                print_json(&w)?;
-            } else {
-                println!(
-                    "{} version {} ({})",
-                    w.name,
-                    w.version,
-                    time(Some(w.created_at))
-                );
-                for (i, s) in w.steps.iter().enumerate() {
-                    println!(
-                        "  {}. {} -> {}@{}",
-                        i + 1,
-                        s.name,
-                        s.prompt,
-                        s.prompt_ref.as_deref().unwrap_or("latest")
-                    );
-                }
-            }
-        }
-        WorkflowCmd::Render {
-            name,
-            version,
-            vars,
-        } => {
-            let values: BTreeMap<String, String> = vars.into_iter().collect();
-            let steps = store.render_workflow(&name, version, &values)?;
-            if json {
-                print_json(&steps)?;
-            } else {
-                for s in steps {
-                    println!(
-                        "## {} ({} v{})\n{}\n",
-                        s.step, s.prompt, s.prompt_version, s.text
-                    );
-                }
             }
         }
     }

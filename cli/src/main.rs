@@ -7,6 +7,7 @@
 mod commands;
 mod events;
 mod output;
+mod prompts;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,10 +38,10 @@ pub enum Command {
     Sessions(commands::SessionsCmd),
     /// Manage versioned prompt templates.
     #[command(subcommand)]
-    Prompt(commands::PromptCmd),
+    Prompt(prompts::PromptCmd),
     /// Manage workflows (ordered prompt steps).
     #[command(subcommand)]
-    Workflow(commands::WorkflowCmd),
+    Workflow(prompts::WorkflowCmd),
     /// Read the log (change feed).
     #[command(subcommand)]
     Log(commands::LogCmd),
