@@ -214,7 +214,12 @@ impl Engine {
         }
         let g = self.db()?;
         let mut batch = rocksdb::WriteBatch::default();
-        for (k, v) in &view.ops {
+        // Only each key's last write of the page reaches the batch: a projection that updates
+        // one counter per event writes it once per page, not once per event.
+        let mut last_writes: Vec<usize> = view.latest.values().copied().collect();
+        last_writes.sort_unstable();
+        for i in last_writes {
+            let (k, v) = &view.ops[i];
             let mut key = view.prefix.clone();
             key.extend_from_slice(k);
             match v {
