@@ -143,26 +143,6 @@ pub(crate) fn log_head(db: &DB, codec: &crate::codec::Codec) -> Result<(u64, [u8
     }
 }
 
-/// Highest sequence number in the log (0 when empty).
-#[allow(dead_code)]
-pub(crate) fn last_seq(db: &DB) -> Result<u64> {
-    let cf = db
-        .cf_handle(CF_LOG)
-        .ok_or_else(|| Error::corrupted("store", "log column family missing"))?;
-    let mut it = db.iterator_cf(cf, IteratorMode::End);
-    match it.next() {
-        None => Ok(0),
-        Some(item) => {
-            let (k, _) = item?;
-            let arr: [u8; 8] = k
-                .as_ref()
-                .try_into()
-                .map_err(|_| Error::corrupted("log key", "not 8 bytes"))?;
-            Ok(u64::from_be_bytes(arr))
-        }
-    }
-}
-
 pub(crate) fn now_millis() -> Millis {
     chrono::Utc::now().timestamp_millis()
 }

@@ -281,10 +281,6 @@ impl Mnemo {
         filter: &SessionFilter,
         limit: usize,
     ) -> Result<Vec<SearchResult>> {
-        let unfiltered = filter.source_tool.is_none()
-            && filter.project.is_none()
-            && filter.since.is_none()
-            && filter.until.is_none();
         let hits = self.engine.search_index(query, &|_| true, 3)?;
         let ids: Vec<Vec<u8>> = hits.iter().map(|(id, _)| id.clone()).collect();
         let infos = self.engine.session_infos(&ids)?;
@@ -294,7 +290,7 @@ impl Mnemo {
                 break;
             }
             let Some(info) = infos.get(&id) else { continue };
-            if !unfiltered && !filter.matches(info) {
+            if !filter.matches(info) {
                 continue;
             }
             let session = self.engine.session(&hit.session_id)?;
