@@ -560,6 +560,25 @@ impl Mnemo {
             .collect())
     }
 
+    /// Recompress stored sessions at zstd `level` (default 15) with the newest dictionary;
+    /// returns `{"blobs", "rewritten", "bytes_before", "bytes_after"}`.
+    #[pyo3(signature = (level=15))]
+    fn compact(
+        &self,
+        py: Python<'_>,
+        level: i32,
+    ) -> PyResult<std::collections::BTreeMap<&'static str, u64>> {
+        let r = blocking(py, || self.inner.compact(level))?;
+        Ok([
+            ("blobs", r.blobs),
+            ("rewritten", r.rewritten),
+            ("bytes_before", r.bytes_before),
+            ("bytes_after", r.bytes_after),
+        ]
+        .into_iter()
+        .collect())
+    }
+
     /// Flush memtables to disk so on-disk sizes in `stats()` are final.
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
         blocking(py, || self.inner.flush())

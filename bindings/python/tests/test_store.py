@@ -138,3 +138,15 @@ def test_retrain_dictionaries(loaded: mnemo.Mnemo) -> None:
     # Everything stays readable.
     for info in loaded.list_sessions():
         assert loaded.session(info.id).info == info
+
+
+def test_compact_keeps_exports_byte_exact(loaded: mnemo.Mnemo, files: list[Path]) -> None:
+    before = loaded.stats().stored_content_bytes
+    report = loaded.compact(15)
+    assert report["blobs"] == loaded.stats().counters.blobs
+    assert report["bytes_after"] <= report["bytes_before"]
+    assert loaded.stats().stored_content_bytes <= before
+    for s in loaded.list_sessions():
+        assert loaded.export_session(s.id)
+    with pytest.raises(TypeError):
+        loaded.compact(level="high")  # type: ignore[arg-type]
