@@ -19,12 +19,15 @@ impl KeyBuilder {
 
     /// Append a byte-string component.
     pub fn bytes(mut self, part: &[u8]) -> Self {
-        for &b in part {
-            self.0.push(b);
-            if b == 0 {
-                self.0.push(0xFF);
-            }
+        self.0.reserve(part.len() + 2);
+        // Copy the runs between zero bytes whole; each zero is escaped.
+        let mut rest = part;
+        while let Some(i) = rest.iter().position(|&b| b == 0) {
+            self.0.extend_from_slice(&rest[..=i]);
+            self.0.push(0xFF);
+            rest = &rest[i + 1..];
         }
+        self.0.extend_from_slice(rest);
         self.0.extend_from_slice(&[0, 1]);
         self
     }
@@ -136,6 +139,21 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_encoding_is_stable() {
+        // Keys already on disk use exactly these bytes.
+        let k = KeyBuilder::new()
+            .bytes(&[0, 7, 0, 0])
+            .str("ab")
+            .u32(1)
+            .finish();
+        assert_eq!(
+            k,
+            [0, 0xFF, 7, 0, 0xFF, 0, 0xFF, 0, 1, b'a', b'b', 0, 1, 0, 0, 0, 1]
+        );
+        assert_eq!(KeyBuilder::new().bytes(&[]).finish(), [0, 1]);
+    }
 
     proptest! {
         #[test]

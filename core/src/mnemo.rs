@@ -27,6 +27,8 @@ use crate::Options;
 #[derive(Clone)]
 pub struct Mnemo {
     engine: Arc<Engine>,
+    /// Where recently read sessions' bytes are (shared by all clones).
+    sessions: Arc<crate::sessions::SessionCache>,
 }
 
 impl std::fmt::Debug for Mnemo {
@@ -186,6 +188,7 @@ impl Mnemo {
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Mnemo> {
         Ok(Mnemo {
             engine: Engine::open(dir.as_ref(), options)?,
+            sessions: Arc::new(crate::sessions::SessionCache::new()),
         })
     }
 
@@ -320,7 +323,7 @@ impl Mnemo {
 
     /// The original bytes of a session, byte-exact (for a one-session file: the file).
     pub fn export_session(&self, id: &str) -> Result<Vec<u8>> {
-        self.engine.export_session(id)
+        self.engine.export_session(id, &self.sessions)
     }
 
     /// The whole original file a source id names, byte-exact.
@@ -330,7 +333,7 @@ impl Mnemo {
 
     /// The source id of the file a session came from.
     pub fn session_source(&self, id: &str) -> Result<String> {
-        self.engine.session_source(id)
+        self.engine.session_source(id, &self.sessions)
     }
 
     /// Add a new version of prompt template `name`; variables are `{{name}}` placeholders.

@@ -3,8 +3,13 @@
 //!
 //! Each template name is a stream `prompt/<name>` in the log (`prompt.added`,
 //! `prompt.labeled` events); the `prompts` column family holds the projection: versions
-//! under `("p", name, version)` and labels under `("l", name, label)`. Versions are
-//! assigned with optimistic concurrency on the stream version.
+//! under `("p", name, version)`, labels under `("l", name, label)`, and a copy of the
+//! newest version under `("h", name)` (the head), so that reading the newest version is one
+//! point read. Versions are assigned with optimistic concurrency on the stream version.
+//!
+//! Stores written before heads existed have none for their templates until the next
+//! version is added; reading the newest version of such a template falls back to a reverse
+//! seek over its versions.
 
 use std::collections::BTreeMap;
 
@@ -116,6 +121,15 @@ fn version_key(name: &str, version: u32) -> Vec<u8> {
     KeyBuilder::new().str("p").str(name).u32(version).finish()
 }
 
+/// The head row of template `name`: a copy of its newest version.
+fn head_key(name: &str) -> Vec<u8> {
+    KeyBuilder::new().str("h").str(name).finish()
+}
+
+fn decode_template(bytes: &[u8]) -> Result<PromptTemplate> {
+    postcard::from_bytes(bytes).map_err(|e| Error::corrupted("prompt", e))
+}
+
 fn label_key(name: &str, label: &str) -> Vec<u8> {
     KeyBuilder::new().str("l").str(name).str(label).finish()
 }
@@ -130,13 +144,41 @@ impl Engine {
         let value = g
             .db()
             .get_pinned_cf(g.cf(CF_PROMPTS), version_key(name, version))?;
-        value
-            .map(|v| postcard::from_bytes(&v).map_err(|e| Error::corrupted("prompt", e)))
-            .transpose()
+        value.map(|v| decode_template(&v)).transpose()
     }
 
-    /// The newest version number of a template: one reverse seek, no decoding.
+    /// The newest version of a template: its head row (one point read), or for a template
+    /// last written before heads existed, a reverse seek to its newest version.
+    fn latest_prompt(&self, name: &str) -> Result<Option<PromptTemplate>> {
+        let head = {
+            let g = self.db()?;
+            let v = g.db().get_pinned_cf(g.cf(CF_PROMPTS), head_key(name))?;
+            v.map(|v| decode_template(&v)).transpose()?
+        };
+        match head {
+            Some(t) => Ok(Some(t)),
+            None => match self.seek_latest_prompt_version(name)? {
+                Some(v) => self.prompt_at(name, v),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The newest version number of a template (see [`Engine::latest_prompt`]).
     fn latest_prompt_version(&self, name: &str) -> Result<Option<u32>> {
+        let head = {
+            let g = self.db()?;
+            let v = g.db().get_pinned_cf(g.cf(CF_PROMPTS), head_key(name))?;
+            v.map(|v| decode_template(&v)).transpose()?
+        };
+        match head {
+            Some(t) => Ok(Some(t.version)),
+            None => self.seek_latest_prompt_version(name),
+        }
+    }
+
+    /// The newest version number of a template by its version rows: one reverse seek.
+    fn seek_latest_prompt_version(&self, name: &str) -> Result<Option<u32>> {
         let g = self.db()?;
         let prefix = KeyBuilder::new().str("p").str(name).finish();
         let Some(end) = crate::keys::prefix_end(&prefix) else {
@@ -169,7 +211,7 @@ impl Engine {
             if !k.starts_with(&prefix) {
                 break;
             }
-            out.push(postcard::from_bytes(&v).map_err(|e| Error::corrupted("prompt", e))?);
+            out.push(decode_template(&v)?);
         }
         Ok(out)
     }
@@ -205,6 +247,7 @@ impl Engine {
             );
             let result = self.commit(vec![event], |g, w, batch, _| {
                 batch.put_cf(g.cf(CF_PROMPTS), version_key(name, version), &payload);
+                batch.put_cf(g.cf(CF_PROMPTS), head_key(name), &payload);
                 w.stats.prompt_versions += 1;
                 w.stats.save(g, batch)
             });
@@ -280,9 +323,11 @@ impl Engine {
             key,
         };
         let version = match selector {
-            None | Some(LATEST) => self
-                .latest_prompt_version(name)?
-                .ok_or_else(|| not_found(name.to_string()))?,
+            None | Some(LATEST) => {
+                return self
+                    .latest_prompt(name)?
+                    .ok_or_else(|| not_found(name.to_string()))
+            }
             Some(s) => match s.parse::<u32>() {
                 Ok(v) => v,
                 Err(_) => {
@@ -359,5 +404,73 @@ mod tests {
             Err(Error::InvalidInput(_))
         ));
         assert!(template_variables("no vars } { here").unwrap().is_empty());
+    }
+
+    fn engine(dir: &tempfile::TempDir) -> std::sync::Arc<Engine> {
+        let options = crate::Options {
+            sync_writes: false,
+            ..Default::default()
+        };
+        Engine::open(&dir.path().join("store"), options).unwrap()
+    }
+
+    #[test]
+    fn head_row_holds_the_newest_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        assert!(matches!(
+            e.prompt("review", None),
+            Err(Error::NotFound { .. })
+        ));
+        for n in 1..=3u32 {
+            e.add_prompt("review", &format!("v{n} {{{{file}}}}"))
+                .unwrap();
+            let latest = e.prompt("review", None).unwrap();
+            assert_eq!(
+                (latest.version, latest.body.as_str()),
+                (n, &*format!("v{n} {{{{file}}}}"))
+            );
+            assert_eq!(e.prompt("review", Some(LATEST)).unwrap(), latest);
+            assert_eq!(e.prompt("review", Some(&n.to_string())).unwrap(), latest);
+        }
+        // The head is a copy of the newest version row, byte for byte.
+        let g = e.db().unwrap();
+        let head = g.db().get_cf(g.cf(CF_PROMPTS), head_key("review")).unwrap();
+        let v3 = g
+            .db()
+            .get_cf(g.cf(CF_PROMPTS), version_key("review", 3))
+            .unwrap();
+        assert!(head.is_some());
+        assert_eq!(head, v3);
+        drop(g);
+        // Heads are not template names, and labels still list `latest`.
+        assert_eq!(e.prompt_names().unwrap(), ["review"]);
+        assert_eq!(e.prompt_labels("review").unwrap()[LATEST], 3);
+        assert_eq!(e.prompt_versions("review").unwrap().len(), 3);
+    }
+
+    #[test]
+    fn templates_without_a_head_row_fall_back_to_their_version_rows() {
+        // A store written before head rows existed: remove the heads.
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        e.add_prompt("a", "one").unwrap();
+        e.add_prompt("a", "two").unwrap();
+        e.add_prompt("b", "only").unwrap();
+        {
+            let g = e.db().unwrap();
+            for name in ["a", "b"] {
+                g.db().delete_cf(g.cf(CF_PROMPTS), head_key(name)).unwrap();
+            }
+        }
+        assert_eq!(e.prompt("a", None).unwrap().body, "two");
+        assert_eq!(e.prompt("b", None).unwrap().version, 1);
+        assert_eq!(e.prompt_labels("a").unwrap()[LATEST], 2);
+        assert!(matches!(e.prompt("c", None), Err(Error::NotFound { .. })));
+        // The next version numbers follow the version rows and write the head again.
+        let v3 = e.add_prompt("a", "three").unwrap();
+        assert_eq!(v3.version, 3);
+        assert_eq!(e.prompt("a", None).unwrap(), v3);
+        e.close();
     }
 }

@@ -83,9 +83,53 @@ pub(crate) fn session_blob(raw: &[u8], messages: &[StoredMessage]) -> Result<Vec
     Ok(blob)
 }
 
+/// Where a stored session's bytes are: what `export_session` and `session_source` need from
+/// its record, without reading and decoding its log entry again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionRefs {
+    pub blob: BlobRef,
+    pub raw_len: u32,
+    pub source_id: [u8; 32],
+}
+
+impl From<&SessionRecord> for SessionRefs {
+    fn from(r: &SessionRecord) -> Self {
+        SessionRefs {
+            blob: r.blob,
+            raw_len: r.raw_len,
+            source_id: r.source_id,
+        }
+    }
+}
+
+/// Sessions recently read by full id, and where their bytes are. A session is immutable
+/// once imported and never deleted (compaction rewrites a blob's frame, not its hash), so
+/// an entry never goes stale; the cache only saves the point reads and decoding of the
+/// `sessions` row and the log entry. Bounded to [`SessionCache::CAPACITY`] sessions
+/// (about 100 bytes each).
+pub(crate) struct SessionCache(quick_cache::sync::Cache<[u8; 16], SessionRefs>);
+
+impl SessionCache {
+    /// Sessions kept: 64 Ki.
+    pub const CAPACITY: usize = 1 << 16;
+
+    pub fn new() -> Self {
+        SessionCache(quick_cache::sync::Cache::new(Self::CAPACITY))
+    }
+}
+
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCache")
+            .field("len", &self.0.len())
+            .finish()
+    }
+}
+
 /// Projection row in `sessions`: where the record is, plus the summary for listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SessionRow {
+    /// First field: `row_seq` reads it without decoding the rest.
     pub seq: u64,
     pub info: SessionInfo,
 }
@@ -102,6 +146,28 @@ pub(crate) struct SourceRecord {
 /// Hex form of a binary id.
 pub(crate) fn id_to_hex(id: &[u8]) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The binary id a full 32-digit hex id names (either case), or `None` for anything else
+/// (a prefix, or not hex).
+fn full_id(hex: &str) -> Option<[u8; 16]> {
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut id = [0u8; 16];
+    for (i, pair) in hex.as_bytes().chunks_exact(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        id[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(id)
+}
+
+/// The log sequence number of a `sessions` row without decoding its `SessionInfo`: `seq`
+/// is the row's first field (see [`SessionRow`]).
+fn row_seq(row: &[u8]) -> Result<u64> {
+    postcard::take_from_bytes::<u64>(row)
+        .map(|(seq, _)| seq)
+        .map_err(|e| Error::corrupted("session row", e))
 }
 
 fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
@@ -238,6 +304,53 @@ impl Engine {
         }
     }
 
+    /// The binary id of a session by id or unique id prefix: a full id without any read
+    /// (whether it exists is up to the caller's next read), a prefix by a scan.
+    fn session_id_of(&self, id_or_prefix: &str) -> Result<[u8; 16]> {
+        match full_id(id_or_prefix) {
+            Some(id) => Ok(id),
+            None => self.resolve_session(id_or_prefix),
+        }
+    }
+
+    /// The `sessions` row of session `id`, decoded by `decode`: one point read;
+    /// [`Error::NotFound`] naming `asked` (what the caller passed) when there is none.
+    fn row_with<T>(
+        &self,
+        id: &[u8; 16],
+        asked: &str,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<T> {
+        let g = self.db()?;
+        let row = g
+            .db()
+            .get_pinned_cf(g.cf(CF_SESSIONS), id)?
+            .ok_or_else(|| Error::NotFound {
+                kind: "session",
+                key: asked.to_string(),
+            })?;
+        decode(&row)
+    }
+
+    /// The `sessions` row of a session by id or unique id prefix, decoded by `decode`: a
+    /// full id is one point read (no separate existence check), a prefix a scan first.
+    fn find_session<T>(
+        &self,
+        id_or_prefix: &str,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<T> {
+        let id = self.session_id_of(id_or_prefix)?;
+        self.row_with(&id, id_or_prefix, decode)
+    }
+
+    /// The record of a session (the payload of its `session.imported` event at `seq`).
+    fn record_at(&self, seq: u64) -> Result<SessionRecord> {
+        let entry = self
+            .entry(seq)?
+            .ok_or_else(|| Error::corrupted("session", "log entry missing"))?;
+        postcard::from_bytes(&entry.payload).map_err(|e| Error::corrupted("session record", e))
+    }
+
     fn session_record(&self, id: &[u8; 16]) -> Result<SessionRecord> {
         let row = {
             let g = self.db()?;
@@ -246,16 +359,12 @@ impl Engine {
                 key: id_to_hex(id),
             })?
         };
-        let entry = self
-            .entry(row.seq)?
-            .ok_or_else(|| Error::corrupted("session", "log entry missing"))?;
-        postcard::from_bytes(&entry.payload).map_err(|e| Error::corrupted("session record", e))
+        self.record_at(row.seq)
     }
 
     /// A whole session by id or unique id prefix.
     pub(crate) fn session(&self, id_or_prefix: &str) -> Result<Session> {
-        let id = self.resolve_session(id_or_prefix)?;
-        let rec = self.session_record(&id)?;
+        let rec = self.record_at(self.find_session(id_or_prefix, row_seq)?)?;
         let blob = self.read_blob(&rec.blob)?;
         let (raw, index) = split_blob(&blob, rec.raw_len)?;
         let stored: Vec<StoredMessage> =
@@ -278,22 +387,39 @@ impl Engine {
         })
     }
 
-    /// Session metadata only (no message bodies): one point read.
+    /// Session metadata only (no message bodies): one point read for a full id.
     pub(crate) fn session_info(&self, id_or_prefix: &str) -> Result<SessionInfo> {
-        let id = self.resolve_session(id_or_prefix)?;
-        let g = self.db()?;
-        let row = self.session_row(&g, &id)?.ok_or_else(|| Error::NotFound {
-            kind: "session",
-            key: id_or_prefix.to_string(),
-        })?;
-        Ok(row.info)
+        self.find_session(id_or_prefix, |v| {
+            postcard::from_bytes::<SessionRow>(v)
+                .map(|row| row.info)
+                .map_err(|e| Error::corrupted("session row", e))
+        })
+    }
+
+    /// Where the bytes of a session (by id or unique id prefix) are: from `cache` for a full
+    /// id read before, else from its record (then cached).
+    fn session_refs(&self, id_or_prefix: &str, cache: &SessionCache) -> Result<SessionRefs> {
+        let id = self.session_id_of(id_or_prefix)?;
+        if let Some(refs) = cache.0.get(&id) {
+            // A closed store answers nothing, whatever is cached.
+            drop(self.db()?);
+            return Ok(refs);
+        }
+        let seq = self.row_with(&id, id_or_prefix, row_seq)?;
+        let refs = SessionRefs::from(&self.record_at(seq)?);
+        cache.0.insert(id, refs);
+        Ok(refs)
     }
 
     /// The original bytes the session was imported from, byte-exact.
-    pub(crate) fn export_session(&self, id_or_prefix: &str) -> Result<Vec<u8>> {
-        let id = self.resolve_session(id_or_prefix)?;
-        let rec = self.session_record(&id)?;
-        self.session_bytes(&rec)
+    pub(crate) fn export_session(
+        &self,
+        id_or_prefix: &str,
+        cache: &SessionCache,
+    ) -> Result<Vec<u8>> {
+        let refs = self.session_refs(id_or_prefix, cache)?;
+        let blob = self.read_blob(&refs.blob)?;
+        Ok(split_blob(&blob, refs.raw_len)?.0.to_vec())
     }
 
     fn session_bytes(&self, rec: &SessionRecord) -> Result<Vec<u8>> {
@@ -333,9 +459,14 @@ impl Engine {
     }
 
     /// The source id (hex) a session was imported from.
-    pub(crate) fn session_source(&self, id_or_prefix: &str) -> Result<String> {
-        let id = self.resolve_session(id_or_prefix)?;
-        Ok(id_to_hex(&self.session_record(&id)?.source_id))
+    pub(crate) fn session_source(
+        &self,
+        id_or_prefix: &str,
+        cache: &SessionCache,
+    ) -> Result<String> {
+        Ok(id_to_hex(
+            &self.session_refs(id_or_prefix, cache)?.source_id,
+        ))
     }
 
     /// Every session summary, in id order.
@@ -404,4 +535,42 @@ pub fn collect_files(path: &Path) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_ids_parse_in_either_case_and_nothing_else_does() {
+        let id = [0xab; 16];
+        assert_eq!(full_id(&id_to_hex(&id)), Some(id));
+        assert_eq!(full_id(&id_to_hex(&id).to_ascii_uppercase()), Some(id));
+        assert_eq!(full_id(&"ab".repeat(15)), None); // a prefix
+        assert_eq!(full_id(&format!("{}zz", "ab".repeat(15))), None);
+        assert_eq!(full_id(&format!("{}é", "a".repeat(30))), None); // 32 bytes, not hex
+    }
+
+    #[test]
+    fn row_seq_reads_the_first_field_of_a_row() {
+        let row = SessionRow {
+            seq: 300_000_000_123,
+            info: SessionInfo {
+                id: "ab".repeat(16),
+                source_tool: "aider".into(),
+                format: "aider".into(),
+                project: None,
+                title: Some("t".into()),
+                started_at: Some(1),
+                ended_at: None,
+                files_touched: vec!["a.rs".into()],
+                metadata: BTreeMap::new(),
+                message_count: 2,
+                raw_len: 10,
+            },
+        };
+        let bytes = postcard::to_stdvec(&row).unwrap();
+        assert_eq!(row_seq(&bytes).unwrap(), row.seq);
+        assert!(matches!(row_seq(&[0xff]), Err(Error::Corrupted { .. })));
+    }
 }

@@ -396,3 +396,69 @@ fn last_seq_never_goes_backwards_under_concurrent_commits() {
     }
     assert_eq!(store.last_seq(), 200);
 }
+
+#[test]
+fn every_session_read_accepts_a_full_id_in_either_case_or_a_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let r = store.import_bytes("a.md", AIDER.as_bytes()).unwrap();
+    let id = &r.imported[1];
+    let forms = [id.clone(), id.to_ascii_uppercase(), id[..6].to_string()];
+    for form in &forms {
+        assert_eq!(store.session(form).unwrap().info.id, *id, "{form}");
+        assert_eq!(store.session_info(form).unwrap().id, *id, "{form}");
+        assert_eq!(
+            store.export_session(form).unwrap(),
+            store.export_session(id).unwrap()
+        );
+        assert_eq!(store.session_source(form).unwrap(), r.source_id);
+    }
+    // A full id that is not stored, and a 32-character non-hex string: NotFound naming it.
+    let unknown = "0".repeat(32);
+    let not_hex = format!("{}zz", &id[..30]);
+    for bad in [&unknown, &not_hex] {
+        for result in [
+            store.session(bad).map(|_| ()),
+            store.session_info(bad).map(|_| ()),
+            store.export_session(bad).map(|_| ()),
+            store.session_source(bad).map(|_| ()),
+        ] {
+            match result {
+                Err(Error::NotFound { kind, key }) => {
+                    assert_eq!((kind, key.as_str()), ("session", bad.as_str()))
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn repeated_exports_stay_byte_exact_and_a_closed_store_answers_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let r = store.import_bytes("a.md", AIDER.as_bytes()).unwrap();
+    let clone = store.clone();
+    for _ in 0..3 {
+        // The first read of each session fills the handle's session cache, shared by clones.
+        let joined: Vec<u8> = r
+            .imported
+            .iter()
+            .flat_map(|id| clone.export_session(id).unwrap())
+            .collect();
+        assert_eq!(joined, AIDER.as_bytes());
+        for id in &r.imported {
+            assert_eq!(store.session_source(id).unwrap(), r.source_id);
+        }
+    }
+    store.close();
+    for id in &r.imported {
+        assert!(matches!(clone.export_session(id), Err(Error::Closed)));
+        assert!(matches!(clone.session_source(id), Err(Error::Closed)));
+        assert!(matches!(clone.export_session(&id[..5]), Err(Error::Closed)));
+    }
+    // Reopened (a new, empty cache), the store reads the same bytes.
+    let store = open(dir.path());
+    assert_eq!(store.export_source(&r.source_id).unwrap(), AIDER.as_bytes());
+    assert!(matches!(clone.session(&r.imported[0]), Err(Error::Closed)));
+}
