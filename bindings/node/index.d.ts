@@ -387,14 +387,24 @@ export declare class Mnemo {
   importPaths(paths: string | string[], options?: ImportPathsOptions | null): Promise<ImportSummary>
   /** A session with all its messages, by id or unique id prefix. */
   session(id: string): Promise<Session>
+  /**
+   * `session(id)`, synchronously. Runs on the calling thread (blocks it, like
+   * better-sqlite3) and throws instead of rejecting: for hot reads, where a Promise's round trip
+   * through libuv's pool costs more than the read.
+   */
+  sessionSync(id: string): Session
   /** A session's metadata only, by id or unique id prefix. */
   sessionInfo(id: string): Promise<SessionInfo>
+  /** `sessionInfo(id)`, synchronously (on the calling thread, like `sessionSync`). */
+  sessionInfoSync(id: string): SessionInfo
   /** Sessions passing `filter`, newest first. */
   listSessions(filter?: SessionFilter | null): Promise<SessionInfo[]>
   /** Keyword search over message text, best sessions first. */
   search(query: string, options?: SearchOptions | null): Promise<SearchResult[]>
   /** The original bytes of a session, byte-exact. */
   exportSession(id: string): Promise<Buffer>
+  /** `exportSession(id)`, synchronously (on the calling thread, like `sessionSync`). */
+  exportSessionSync(id: string): Buffer
   /** The whole original file a source id names, byte-exact. */
   exportSource(sourceId: string): Promise<Buffer>
   /** The source id of the file a session came from. */
@@ -404,6 +414,12 @@ export declare class Mnemo {
   addPrompt(name: string, body: string): Promise<PromptTemplate>
   /** Template `name` at a version number or label (default: the newest). */
   prompt(name: string, at?: PromptSelector | null): Promise<PromptTemplate>
+  /**
+   * `prompt(name, at)`, synchronously. Runs on the calling thread (blocks it, like
+   * better-sqlite3) and throws instead of rejecting: for hot reads, where a Promise's round trip
+   * through libuv's pool costs more than the read.
+   */
+  promptSync(name: string, at?: PromptSelector | null): PromptTemplate
   /** Every version of template `name`, oldest first. */
   promptVersions(name: string): Promise<PromptTemplate[]>
   /** Names of all prompt templates. */
@@ -412,8 +428,12 @@ export declare class Mnemo {
   labelPrompt(name: string, label: string, version: number): Promise<void>
   /** Labels of template `name` with their versions, `latest` included. */
   promptLabels(name: string): Promise<Record<string, number>>
+  /** `promptLabels(name)`, synchronously (on the calling thread, like `promptSync`). */
+  promptLabelsSync(name: string): Record<string, number>
   /** Renders template `name`; a missing value rejects with `MissingVariableError`. */
   renderPrompt(name: string, values?: TemplateValues | null, at?: PromptSelector | null): Promise<string>
+  /** `renderPrompt(...)`, synchronously (on the calling thread, like `promptSync`); throws `MissingVariableError`. */
+  renderPromptSync(name: string, values?: TemplateValues | null, at?: PromptSelector | null): string
 
   /** Adds a new version of workflow `name`. */
   addWorkflow(name: string, steps: WorkflowStepInput[]): Promise<Workflow>

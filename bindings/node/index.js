@@ -11,7 +11,10 @@
  *
  * Every method that touches disk returns a Promise and runs on libuv's thread pool;
  * change-feed waits run on one background thread. The JS thread never blocks, except in
- * `close()` (the final flush; `closeAsync()` avoids even that).
+ * `close()` (the final flush; `closeAsync()` avoids even that) and in the `*Sync` reads
+ * (`promptSync`, `sessionSync`, `exportSessionSync`...), which run on the calling thread
+ * like better-sqlite3's calls: a point read served from memory takes microseconds, less
+ * than the round trip of a Promise through the pool.
  *
  * @example
  * const { Mnemo } = require('mnemo-node')
@@ -145,6 +148,15 @@ function settle(fn) {
     return fn().then(undefined, rethrow)
   } catch (e) {
     return Promise.reject(toJsError(e))
+  }
+}
+
+/** Calls `fn` (a synchronous addon call) and maps what it throws to JS classes. */
+function now(fn) {
+  try {
+    return fn()
+  } catch (e) {
+    throw toJsError(e)
   }
 }
 
@@ -563,9 +575,19 @@ class Mnemo {
     return settle(() => this.#native.session(str(id, 'id')))
   }
 
+  /** `session(id)` on the calling thread (see "Synchronous reads" in the README). */
+  sessionSync(id) {
+    return now(() => this.#native.sessionSync(str(id, 'id')))
+  }
+
   /** A session's metadata only, by id or unique id prefix. */
   sessionInfo(id) {
     return settle(() => this.#native.sessionInfo(str(id, 'id')))
+  }
+
+  /** `sessionInfo(id)` on the calling thread. */
+  sessionInfoSync(id) {
+    return now(() => this.#native.sessionInfoSync(str(id, 'id')))
   }
 
   /** Sessions passing `filter` (`sourceTool`, `project`, `since`, `until`, `limit`), newest first. */
@@ -584,6 +606,11 @@ class Mnemo {
   /** The original bytes of a session, byte-exact. */
   exportSession(id) {
     return settle(() => this.#native.exportSession(str(id, 'id')))
+  }
+
+  /** `exportSession(id)` on the calling thread. */
+  exportSessionSync(id) {
+    return now(() => this.#native.exportSessionSync(str(id, 'id')))
   }
 
   /** The whole original file a source id names, byte-exact. */
@@ -608,6 +635,11 @@ class Mnemo {
     return settle(() => this.#native.prompt(str(name, 'name'), selector(at, 'at')))
   }
 
+  /** `prompt(name, at)` on the calling thread. */
+  promptSync(name, at) {
+    return now(() => this.#native.promptSync(str(name, 'name'), selector(at, 'at')))
+  }
+
   /** Every version of template `name`, oldest first. */
   promptVersions(name) {
     return settle(() => this.#native.promptVersions(str(name, 'name')))
@@ -630,10 +662,22 @@ class Mnemo {
     return settle(() => this.#native.promptLabels(str(name, 'name')))
   }
 
+  /** `promptLabels(name)` on the calling thread. */
+  promptLabelsSync(name) {
+    return now(() => this.#native.promptLabelsSync(str(name, 'name')))
+  }
+
   /** Renders template `name` (at a label or version, default newest) with `values`; a missing value rejects with `MissingVariableError`. */
   renderPrompt(name, values_, at) {
     return settle(() =>
       this.#native.renderPrompt(str(name, 'name'), values(values_, 'values'), selector(at, 'at')),
+    )
+  }
+
+  /** `renderPrompt(name, values, at)` on the calling thread. */
+  renderPromptSync(name, values_, at) {
+    return now(() =>
+      this.#native.renderPromptSync(str(name, 'name'), values(values_, 'values'), selector(at, 'at')),
     )
   }
 

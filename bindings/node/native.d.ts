@@ -33,12 +33,18 @@ export declare class NativeMnemo {
   session(id: string): Promise<Session>
   /** A session's metadata only, by id or unique id prefix. */
   sessionInfo(id: string): Promise<SessionInfo>
+  /** `session` on the calling thread. */
+  sessionSync(id: string): Session
+  /** `session_info` on the calling thread. */
+  sessionInfoSync(id: string): SessionInfo
   /** Sessions passing `filter`, newest first. */
   listSessions(filter?: SessionFilter | undefined | null): Promise<Array<SessionInfo>>
   /** Keyword search over message text, best sessions first (`limit` sessions, default 10). */
   search(query: string, filter?: SessionFilter | undefined | null, limit?: number | undefined | null): Promise<Array<SearchResult>>
   /** The original bytes of a session, byte-exact. */
   exportSession(id: string): Promise<Buffer>
+  /** `export_session` on the calling thread. */
+  exportSessionSync(id: string): Buffer
   /** The whole original file a source id names, byte-exact. */
   exportSource(sourceId: string): Promise<Buffer>
   /** The source id of the file a session came from. */
@@ -47,6 +53,8 @@ export declare class NativeMnemo {
   addPrompt(name: string, body: string): Promise<PromptTemplate>
   /** Template `name` at a version number or label (absent or `latest` = newest). */
   prompt(name: string, at?: string | undefined | null): Promise<PromptTemplate>
+  /** `prompt` on the calling thread. */
+  promptSync(name: string, at?: string | undefined | null): PromptTemplate
   /** Every version of template `name`, oldest first. */
   promptVersions(name: string): Promise<Array<PromptTemplate>>
   /** Names of all prompt templates. */
@@ -55,6 +63,10 @@ export declare class NativeMnemo {
   labelPrompt(name: string, label: string, version: number): Promise<void>
   /** Labels of template `name` with their versions, `latest` included. */
   promptLabels(name: string): Promise<Record<string, number>>
+  /** `prompt_labels` on the calling thread. */
+  promptLabelsSync(name: string): Record<string, number>
+  /** `render_prompt` on the calling thread. */
+  renderPromptSync(name: string, values?: Record<string, string> | undefined | null, at?: string | undefined | null): string
   /** Renders template `name` at `at` (label or version; absent = latest) with `values`. */
   renderPrompt(name: string, values?: Record<string, string> | undefined | null, at?: string | undefined | null): Promise<string>
   /** Adds a new version of workflow `name`. */

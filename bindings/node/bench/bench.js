@@ -10,6 +10,8 @@
  *   plus the parsed session as JSON (parsed beforehand: the peer does not pay for parsing).
  * - session get: Mnemo `session(id)`; SQLite selects the session's JSON by id and
  *   `JSON.parse`s it. Both stores hold the same 2,000 sessions and return equal objects.
+ * - session get (bytes): Mnemo `exportSession(id)` (the original bytes, a Buffer); SQLite
+ *   selects the same bytes (a Buffer) by id.
  * - prompt put: Mnemo `addPrompt(name, body)` over 100 names; SQLite inserts (name, next
  *   version, body, variables, time) in one statement.
  * - prompt get: Mnemo `prompt(name)` (newest version); SQLite selects the newest version
@@ -17,8 +19,9 @@
  *
  * Puts run twice: "durable" = Mnemo `syncWrites: true` (fsync per commit, the default) vs
  * SQLite WAL + `synchronous=FULL` (fsync per commit); "no fsync" = `syncWrites: false` vs
- * WAL + `synchronous=NORMAL`. Mnemo's calls are async: measured one at a time (`await`
- * each) and with 32 in flight; better-sqlite3 is synchronous (one at a time by nature).
+ * WAL + `synchronous=NORMAL`. Mnemo's async calls are measured one at a time (`await`
+ * each) and with 32 in flight; its synchronous reads (`sessionSync`, `promptSync`, which
+ * run on the JS thread like every better-sqlite3 call) one at a time.
  *
  * Usage: `npm run bench` in bindings/node (installs better-sqlite3 into bench/ first), or
  * `node bench/bench.js [seconds per case, default 2]`.
@@ -113,6 +116,7 @@ function openSqlite(durable) {
   `)
   const putSession = db.prepare('INSERT INTO sessions (id, raw, session) VALUES (?, ?, ?)')
   const getSession = db.prepare('SELECT session FROM sessions WHERE id = ?').pluck()
+  const getRaw = db.prepare('SELECT raw FROM sessions WHERE id = ?').pluck()
   const putPrompt = db.prepare(`
     INSERT INTO prompts (name, version, body, variables, created_at)
     SELECT @name, COALESCE(MAX(version), 0) + 1, @body, @variables, @now FROM prompts WHERE name = @name`)
@@ -123,6 +127,7 @@ function openSqlite(durable) {
     db,
     putSession: (id, raw, json) => putSession.run(id, raw, json),
     getSession: (id) => JSON.parse(getSession.get(id)),
+    getRaw: (id) => getRaw.get(id),
     putPrompt: (name, body) =>
       putPrompt.run({ name, body, variables: JSON.stringify(variables(body)), now: Date.now() }),
     getPrompt: (name) => {
@@ -159,7 +164,7 @@ async function puts(durable, base) {
     sqlite.putSession(id, transcript(i), base.json.replace(base.id, id))
   })
   sqlite.db.close()
-  rows.push(['session put', mode, seq, conc, peer])
+  rows.push(['session put', mode, seq, conc, null, peer])
 
   store = await Mnemo.open(tmp('mnemo'), opts)
   const pSeq = await sequential((i) => store.addPrompt(`p${i % PROMPT_NAMES}`, `${PROMPT_BODY} #${i}`))
@@ -168,7 +173,7 @@ async function puts(durable, base) {
   sqlite = openSqlite(durable)
   const pPeer = syncLoopBounded((i) => sqlite.putPrompt(`p${i % PROMPT_NAMES}`, `${PROMPT_BODY} #${i}`))
   sqlite.db.close()
-  rows.push(['prompt put', mode, pSeq, pConc, pPeer])
+  rows.push(['prompt put', mode, pSeq, pConc, null, pPeer])
   return rows
 }
 
@@ -191,19 +196,30 @@ async function gets() {
   await store.flush()
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b)
   if (!same(await store.session(ids[7]), sqlite.getSession(ids[7]))) throw new Error('session data differ')
+  if (!same(store.sessionSync(ids[7]), sqlite.getSession(ids[7]))) throw new Error('session data differ')
   const mp = await store.prompt('p7')
   const sp = sqlite.getPrompt('p7')
   if (mp.body !== sp.body || mp.version !== sp.version || !same(mp.variables, sp.variables)) throw new Error('prompt data differ')
+  if (!same(store.promptSync('p7'), mp)) throw new Error('prompt data differ')
 
   const seq = await sequential((i) => store.session(ids[i % ids.length]))
   const conc = await concurrent((i) => store.session(ids[i % ids.length]))
+  const now = syncLoop((i) => store.sessionSync(ids[i % ids.length]))
   const peer = syncLoop((i) => sqlite.getSession(ids[i % ids.length]))
-  rows.push(['session get', '-', seq, conc, peer])
+  rows.push(['session get', '-', seq, conc, now, peer])
+
+  if (!store.exportSessionSync(ids[7]).equals(sqlite.getRaw(ids[7]))) throw new Error('session bytes differ')
+  const rSeq = await sequential((i) => store.exportSession(ids[i % ids.length]))
+  const rConc = await concurrent((i) => store.exportSession(ids[i % ids.length]))
+  const rNow = syncLoop((i) => store.exportSessionSync(ids[i % ids.length]))
+  const rPeer = syncLoop((i) => sqlite.getRaw(ids[i % ids.length]))
+  rows.push(['session get (bytes)', '-', rSeq, rConc, rNow, rPeer])
 
   const pSeq = await sequential((i) => store.prompt(`p${i % PROMPT_NAMES}`))
   const pConc = await concurrent((i) => store.prompt(`p${i % PROMPT_NAMES}`))
+  const pNow = syncLoop((i) => store.promptSync(`p${i % PROMPT_NAMES}`))
   const pPeer = syncLoop((i) => sqlite.getPrompt(`p${i % PROMPT_NAMES}`))
-  rows.push(['prompt get', '-', pSeq, pConc, pPeer])
+  rows.push(['prompt get', '-', pSeq, pConc, pNow, pPeer])
   store.close()
   sqlite.db.close()
   return rows
@@ -233,8 +249,24 @@ async function main() {
   )
   const base = await parsedSession()
   const rows = [...(await puts(true, base)), ...(await puts(false, base)), ...(await gets())]
-  const header = ['operation', 'durability', 'mnemo await-each', `mnemo ${IN_FLIGHT} in flight`, 'better-sqlite3', 'mnemo best / sqlite']
-  const table = rows.map(([op, mode, seq, conc, peer]) => [op, mode, fmt(seq), fmt(conc), fmt(peer), `${(Math.max(seq, conc) / peer).toFixed(2)}x`])
+  const header = [
+    'operation',
+    'durability',
+    'mnemo await-each',
+    `mnemo ${IN_FLIGHT} in flight`,
+    'mnemo sync',
+    'better-sqlite3',
+    'mnemo best / sqlite',
+  ]
+  const table = rows.map(([op, mode, seq, conc, now, peer]) => [
+    op,
+    mode,
+    fmt(seq),
+    fmt(conc),
+    now === null ? '-' : fmt(now),
+    fmt(peer),
+    `${(Math.max(seq, conc, now || 0) / peer).toFixed(2)}x`,
+  ])
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)))
   const line = (cells) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`
   console.log(line(header))

@@ -5,7 +5,9 @@
 //! logic: it converts arguments and results between JS values and the core's types
 //! (`types`), maps [`mnemo::Error`] to JS errors carrying `Error::code()` (`error`), and
 //! keeps the JS thread free: disk work runs as napi `AsyncTask`s on libuv's pool (`task`,
-//! `store`) and change-feed waits on one background thread (`feed`).
+//! `store`) and change-feed waits on one background thread (`feed`). The only exceptions
+//! are `close` and the opt-in `*Sync` point reads (`promptSync`, `sessionSync`, ...),
+//! which run on the calling thread like better-sqlite3's calls.
 
 #![deny(missing_docs)]
 

@@ -2,7 +2,8 @@
 //!
 //! `index.js` wraps it in the exported `Mnemo` class (argument checks, error subclasses,
 //! async iterator, `Symbol.dispose`). Each method here only converts arguments, calls the
-//! core on libuv's pool (see `task`) and converts the result.
+//! core on libuv's pool (see `task`) and converts the result; the `*_sync` reads call it on
+//! the JS thread instead (see `NativeMnemo::now`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -70,6 +71,19 @@ impl NativeMnemo {
             }
             f(&store)
         })
+    }
+
+    /// Runs `f` on the calling (JS) thread: for the `*Sync` reads, which are served from
+    /// RocksDB's memtables and caches in microseconds, less than a round trip through
+    /// libuv's pool costs. Fails with `Error::Closed` once this handle is closed; a panic in
+    /// the core becomes an `internal` error, as in [`Call`].
+    fn now<T>(
+        &self,
+        env: &Env,
+        f: impl FnOnce(&mnemo::Mnemo) -> mnemo::Result<T>,
+    ) -> napi::Result<T> {
+        self.check_open(env)?;
+        crate::error::guard(|| f(&self.inner)).map_err(|e| e.into_napi(env))
     }
 
     /// `Error::Closed` once `close` was called (for the methods that do not reach the core).
@@ -190,6 +204,18 @@ impl NativeMnemo {
         self.run(move |s| s.session_info(&id).map(SessionInfo::from))
     }
 
+    /// `session` on the calling thread.
+    #[napi]
+    pub fn session_sync(&self, env: &Env, id: String) -> napi::Result<Session> {
+        self.now(env, |s| s.session(&id).map(Session::from))
+    }
+
+    /// `session_info` on the calling thread.
+    #[napi]
+    pub fn session_info_sync(&self, env: &Env, id: String) -> napi::Result<SessionInfo> {
+        self.now(env, |s| s.session_info(&id).map(SessionInfo::from))
+    }
+
     /// Sessions passing `filter`, newest first.
     #[napi(ts_return_type = "Promise<Array<SessionInfo>>")]
     pub fn list_sessions(
@@ -225,6 +251,12 @@ impl NativeMnemo {
         self.run(move |s| s.export_session(&id).map(Buffer::from))
     }
 
+    /// `export_session` on the calling thread.
+    #[napi]
+    pub fn export_session_sync(&self, env: &Env, id: String) -> napi::Result<Buffer> {
+        self.now(env, |s| s.export_session(&id).map(Buffer::from))
+    }
+
     /// The whole original file a source id names, byte-exact.
     #[napi(ts_return_type = "Promise<Buffer>")]
     pub fn export_source(&self, source_id: String) -> AsyncTask<Call<Buffer>> {
@@ -247,6 +279,19 @@ impl NativeMnemo {
     #[napi(ts_return_type = "Promise<PromptTemplate>")]
     pub fn prompt(&self, name: String, at: Option<String>) -> AsyncTask<Call<PromptTemplate>> {
         self.run(move |s| s.prompt(&name, at.as_deref()).map(PromptTemplate::from))
+    }
+
+    /// `prompt` on the calling thread.
+    #[napi]
+    pub fn prompt_sync(
+        &self,
+        env: &Env,
+        name: String,
+        at: Option<String>,
+    ) -> napi::Result<PromptTemplate> {
+        self.now(env, |s| {
+            s.prompt(&name, at.as_deref()).map(PromptTemplate::from)
+        })
     }
 
     /// Every version of template `name`, oldest first.
@@ -274,6 +319,29 @@ impl NativeMnemo {
     #[napi(ts_return_type = "Promise<Record<string, number>>")]
     pub fn prompt_labels(&self, name: String) -> AsyncTask<Call<BTreeMap<String, u32>>> {
         self.run(move |s| s.prompt_labels(&name))
+    }
+
+    /// `prompt_labels` on the calling thread.
+    #[napi(ts_return_type = "Record<string, number>")]
+    pub fn prompt_labels_sync(
+        &self,
+        env: &Env,
+        name: String,
+    ) -> napi::Result<BTreeMap<String, u32>> {
+        self.now(env, |s| s.prompt_labels(&name))
+    }
+
+    /// `render_prompt` on the calling thread.
+    #[napi]
+    pub fn render_prompt_sync(
+        &self,
+        env: &Env,
+        name: String,
+        values: Option<BTreeMap<String, String>>,
+        at: Option<String>,
+    ) -> napi::Result<String> {
+        let values = values.unwrap_or_default();
+        self.now(env, |s| s.render_prompt(&name, at.as_deref(), &values))
     }
 
     /// Renders template `name` at `at` (label or version; absent = latest) with `values`.

@@ -15,6 +15,11 @@ const jobs = {
     const hits = await store.search('jitter reconnect')
     await store.addPrompt('from-worker', 'Hello {{who}}')
     const text = await store.renderPrompt('from-worker', { who: 'worker' })
+    // The synchronous reads run on this worker's own JS thread.
+    const syncText = store.renderPromptSync('from-worker', { who: 'worker' })
+    const syncSame = sessions.every(
+      (s, i) => JSON.stringify(store.sessionSync(s.id)) === JSON.stringify(full[i]) && store.exportSessionSync(s.id).length > 0,
+    )
     const stats = await store.stats()
     store.close()
     return {
@@ -23,6 +28,8 @@ const jobs = {
       messages: full.reduce((n, s) => n + s.messages.length, 0),
       hit: hits.length ? hits[0].session.title : null,
       text,
+      syncText,
+      syncSame,
       lastSeq: stats.lastSeq,
     }
   },

@@ -42,6 +42,8 @@ test('worker threads each open their own store at the same time', async (t) => {
     assert.ok(r.messages > 0)
     assert.equal(r.hit, 'Debugging a flaky websocket test')
     assert.equal(r.text, 'Hello worker')
+    assert.equal(r.syncText, 'Hello worker')
+    assert.equal(r.syncSame, true)
   }
   assert.equal(new Set(results.map((r) => JSON.stringify(r))).size, 1)
   // Each store is complete and closed: the main thread can open it.

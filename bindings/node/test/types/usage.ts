@@ -56,6 +56,15 @@ export async function usage(): Promise<void> {
   const labels: Record<string, number> = await store.promptLabels('review')
   const rendered: string = await store.renderPrompt('review', { file: 'a.rs', n: 3 }, 'production')
   const names: string[] = await store.promptNames()
+  // The synchronous reads return values, not promises.
+  const now: PromptTemplate = store.promptSync('review', 'production')
+  const nowLabels: Record<string, number> = store.promptLabelsSync('review')
+  const nowText: string = store.renderPromptSync('review', { file: 'a.rs' }, 1)
+  const nowSession: Session = store.sessionSync(ids[0])
+  const nowInfo: SessionInfo = store.sessionInfoSync(ids[0])
+  const nowRaw: Buffer = store.exportSessionSync(ids[0])
+  // @ts-expect-error: a synchronous read is not a promise
+  store.promptSync('review').then(() => {})
   const w: Workflow = await store.addWorkflow('flow', [
     { name: 'plan', prompt: 'review', promptRef: 'production', values: { file: 'x' } },
     { name: 'again', prompt: 'review', promptRef: 2 },

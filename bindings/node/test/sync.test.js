@@ -1,0 +1,138 @@
+'use strict'
+// The synchronous reads (`promptSync`, `sessionSync`, ...): same results as their async
+// forms, run on the calling thread, and throw (never reject) the same typed errors.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+
+const { ClosedError, MissingVariableError, MnemoError, NotFoundError, AmbiguousError } = require('..')
+const { tmpStore, transcriptFiles } = require('./helpers')
+
+test('sync reads return what the async ones resolve to', async (t) => {
+  const store = await tmpStore(t)
+  await store.addPrompt('review', 'Review {{file}} for {{concern}}.')
+  const v2 = await store.addPrompt('review', 'Review {{file}} carefully.')
+  await store.labelPrompt('review', 'production', 1)
+
+  const latest = store.promptSync('review')
+  assert.ok(!(latest instanceof Promise))
+  assert.deepEqual(latest, v2)
+  assert.deepEqual(latest, await store.prompt('review'))
+  assert.deepEqual(store.promptSync('review', 'latest'), v2)
+  assert.deepEqual(store.promptSync('review', 'production'), await store.prompt('review', 'production'))
+  assert.equal(store.promptSync('review', 1).version, 1)
+  assert.equal(store.promptSync('review', '1').version, 1)
+  assert.deepEqual(store.promptLabelsSync('review'), { latest: 2, production: 1 })
+  assert.equal(store.renderPromptSync('review', { file: 'db.rs' }), 'Review db.rs carefully.')
+  assert.equal(
+    store.renderPromptSync('review', new Map([['file', 'a.rs'], ['concern', 'races']]), 'production'),
+    'Review a.rs for races.',
+  )
+
+  const file = transcriptFiles().find((f) => f.endsWith('.md'))
+  const imported = await store.importFile(file)
+  const id = imported.imported[0]
+  assert.deepEqual(store.sessionSync(id), await store.session(id))
+  assert.deepEqual(store.sessionSync(id.slice(0, 8)), await store.session(id))
+  assert.deepEqual(store.sessionInfoSync(id), await store.sessionInfo(id))
+  assert.deepEqual(store.sessionInfoSync(id.toUpperCase()), await store.sessionInfo(id))
+  const raw = store.exportSessionSync(id)
+  assert.ok(Buffer.isBuffer(raw))
+  assert.deepEqual(raw, await store.exportSession(id))
+  if (imported.imported.length === 1) assert.deepEqual(raw, fs.readFileSync(file))
+})
+
+test('sync reads throw typed errors', async (t) => {
+  const store = await tmpStore(t)
+  await store.addPrompt('review', 'Review {{file}}.')
+  const cases = [
+    [() => store.promptSync('nope'), NotFoundError, 'not_found'],
+    [() => store.promptSync('review', 'staging'), NotFoundError, 'not_found'],
+    [() => store.promptSync('review', 9), NotFoundError, 'not_found'],
+    [() => store.promptSync('review', 'latest!'), NotFoundError, 'not_found'],
+    [() => store.renderPromptSync('review', {}), MissingVariableError, 'missing_variable'],
+    [() => store.renderPromptSync('nope', {}), NotFoundError, 'not_found'],
+    [() => store.sessionSync('0'.repeat(32)), NotFoundError, 'not_found'],
+    [() => store.sessionInfoSync('zz'), NotFoundError, 'not_found'],
+    [() => store.exportSessionSync(''), NotFoundError, 'not_found'],
+  ]
+  for (const [call, cls, code] of cases) {
+    assert.throws(call, (e) => {
+      assert.ok(e instanceof cls, `${call}: ${e}`)
+      assert.ok(e instanceof MnemoError)
+      assert.equal(e.code, code)
+      return true
+    })
+  }
+  assert.deepEqual(store.promptLabelsSync('nope'), {})
+
+  // An ambiguous prefix, as for the async form.
+  const base = fs.readFileSync(transcriptFiles().find((f) => f.endsWith('.md')), 'utf8')
+  const ids = []
+  for (let i = 0; i < 17; i++) ids.push(...(await store.importBytes(`v${i}.md`, `${base}\nvariant ${i}\n`)).imported)
+  const counts = new Map()
+  for (const id of ids) counts.set(id[0], (counts.get(id[0]) || 0) + 1)
+  const prefix = [...counts].find(([, n]) => n > 1)[0]
+  assert.throws(() => store.sessionSync(prefix), AmbiguousError)
+})
+
+test('sync reads check their arguments: TypeError and RangeError, thrown', async (t) => {
+  const store = await tmpStore(t)
+  const wrong = [
+    () => store.promptSync(1),
+    () => store.promptSync('p', {}),
+    () => store.promptSync('p', true),
+    () => store.promptLabelsSync(null),
+    () => store.renderPromptSync('p', 'file=a'),
+    () => store.renderPromptSync('p', { file: {} }),
+    () => store.renderPromptSync(undefined, {}),
+    () => store.sessionSync(42),
+    () => store.sessionInfoSync(Buffer.from('ab')),
+    () => store.exportSessionSync(),
+  ]
+  for (const call of wrong) {
+    assert.throws(call, (e) => {
+      assert.ok(e instanceof TypeError, `${call}: ${e}`)
+      assert.equal(e.code, 'ERR_INVALID_ARG_TYPE')
+      return true
+    })
+  }
+  assert.throws(() => store.promptSync('p', -1), RangeError)
+  assert.throws(() => store.promptSync('p', 2 ** 32), RangeError)
+  assert.throws(() => store.promptSync('p', 1.5), RangeError)
+})
+
+test('sync reads on a closed handle throw ClosedError', async (t) => {
+  const store = await tmpStore(t)
+  await store.addPrompt('p', 'x')
+  const id = (await store.importFile(transcriptFiles()[0])).imported[0]
+  store.close()
+  const calls = [
+    () => store.promptSync('p'),
+    () => store.promptLabelsSync('p'),
+    () => store.renderPromptSync('p', {}),
+    () => store.sessionSync(id),
+    () => store.sessionInfoSync(id),
+    () => store.exportSessionSync(id),
+  ]
+  for (const call of calls) {
+    assert.throws(call, (e) => {
+      assert.ok(e instanceof ClosedError, `${call}: ${e}`)
+      assert.equal(e.code, 'closed')
+      return true
+    })
+  }
+})
+
+test('a sync read right after the change feed reports a write sees it', async (t) => {
+  const store = await tmpStore(t)
+  const sub = store.subscribe({ kinds: ['prompt.added'] })
+  t.after(() => sub.close())
+  const added = store.addPrompt('live', 'v1 {{x}}')
+  const { value } = await sub.next()
+  assert.equal(value.stream, 'prompt/live')
+  // The event is in the log, so its projection (same batch) is readable right away.
+  assert.equal(store.promptSync('live').body, 'v1 {{x}}')
+  await added
+})
