@@ -29,6 +29,8 @@ pub struct Mnemo {
     engine: Arc<Engine>,
     /// Where recently read sessions' bytes are (shared by all clones).
     sessions: Arc<crate::sessions::SessionCache>,
+    /// Recently read prompt templates, valid until the next write (shared by all clones).
+    prompts: Arc<crate::prompts::PromptCache>,
 }
 
 impl std::fmt::Debug for Mnemo {
@@ -189,6 +191,7 @@ impl Mnemo {
         Ok(Mnemo {
             engine: Engine::open(dir.as_ref(), options)?,
             sessions: Arc::new(crate::sessions::SessionCache::new()),
+            prompts: Arc::new(crate::prompts::PromptCache::new()),
         })
     }
 
@@ -343,7 +346,7 @@ impl Mnemo {
 
     /// Template `name` at a version number or label (`None` or `latest` = newest).
     pub fn prompt(&self, name: &str, selector: Option<&str>) -> Result<PromptTemplate> {
-        self.engine.prompt(name, selector)
+        self.engine.prompt_cached(name, selector, &self.prompts)
     }
 
     /// Every version of template `name`, oldest first.

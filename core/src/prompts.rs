@@ -138,6 +138,59 @@ fn stream(name: &str) -> String {
     format!("prompt/{name}")
 }
 
+/// Templates recently read through [`crate::Mnemo::prompt`], by name and selector, each
+/// with the RocksDB sequence number read just before it. An entry is used only while that
+/// is still the database's latest sequence number, i.e. while nothing at all has been
+/// written since (any commit, to any stream, invalidates every entry), so it can never
+/// return what a completed write replaced. It saves the point read and the decoding of hot
+/// templates in read-mostly workloads. Bounded in bytes ([`PromptCache::BYTES`]).
+pub(crate) struct PromptCache(
+    quick_cache::sync::Cache<(String, String), (u64, PromptTemplate), PromptWeighter>,
+);
+
+/// Weighs cached templates by their size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PromptWeighter;
+
+impl quick_cache::Weighter<(String, String), (u64, PromptTemplate)> for PromptWeighter {
+    fn weight(&self, key: &(String, String), value: &(u64, PromptTemplate)) -> u64 {
+        let t = &value.1;
+        let vars: usize = t.variables.iter().map(|v| v.len() + 24).sum();
+        (key.0.len() + key.1.len() + t.name.len() + t.body.len() + vars + 160) as u64
+    }
+}
+
+/// A borrowed `(name, selector)` cache key (hashes as the owned tuple does).
+#[derive(Hash)]
+struct KeyRef<'a>(&'a str, &'a str);
+
+impl quick_cache::Equivalent<(String, String)> for KeyRef<'_> {
+    fn equivalent(&self, key: &(String, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
+impl PromptCache {
+    /// Bytes of templates kept: 8 MiB.
+    pub const BYTES: u64 = 8 << 20;
+
+    pub fn new() -> Self {
+        PromptCache(quick_cache::sync::Cache::with_weighter(
+            4096,
+            Self::BYTES,
+            PromptWeighter,
+        ))
+    }
+}
+
+impl std::fmt::Debug for PromptCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromptCache")
+            .field("len", &self.0.len())
+            .finish()
+    }
+}
+
 impl Engine {
     fn prompt_at(&self, name: &str, version: u32) -> Result<Option<PromptTemplate>> {
         let g = self.db()?;
@@ -349,6 +402,31 @@ impl Engine {
         };
         self.prompt_at(name, version)?
             .ok_or_else(|| not_found(format!("{name}@{version}")))
+    }
+
+    /// [`Engine::prompt`] through `cache` (see [`PromptCache`]).
+    pub(crate) fn prompt_cached(
+        &self,
+        name: &str,
+        selector: Option<&str>,
+        cache: &PromptCache,
+    ) -> Result<PromptTemplate> {
+        let sel = match selector {
+            None | Some(LATEST) => "",
+            Some(s) => s,
+        };
+        // Read before the template: a write after this makes the entry unusable.
+        let seq = self.db()?.db().latest_sequence_number();
+        if let Some((at, t)) = cache.0.get(&KeyRef(name, sel)) {
+            if at == seq {
+                return Ok(t);
+            }
+        }
+        let t = self.prompt(name, selector)?;
+        cache
+            .0
+            .insert((name.to_string(), sel.to_string()), (seq, t.clone()));
+        Ok(t)
     }
 
     /// Names of all templates, sorted.

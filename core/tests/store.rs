@@ -462,3 +462,86 @@ fn repeated_exports_stay_byte_exact_and_a_closed_store_answers_none() {
     assert_eq!(store.export_source(&r.source_id).unwrap(), AIDER.as_bytes());
     assert!(matches!(clone.session(&r.imported[0]), Err(Error::Closed)));
 }
+
+#[test]
+fn repeated_prompt_reads_see_every_completed_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.add_prompt("review", "v1 {{file}}").unwrap();
+    for _ in 0..3 {
+        assert_eq!(store.prompt("review", None).unwrap().version, 1);
+    }
+    // A new version, a moved label, and the label's old target read again.
+    store.add_prompt("review", "v2 {{file}}").unwrap();
+    assert_eq!(store.prompt("review", None).unwrap().body, "v2 {{file}}");
+    assert_eq!(store.prompt("review", Some("latest")).unwrap().version, 2);
+    store.label_prompt("review", "production", 1).unwrap();
+    assert_eq!(
+        store.prompt("review", Some("production")).unwrap().version,
+        1
+    );
+    assert_eq!(
+        store.prompt("review", Some("production")).unwrap().version,
+        1
+    );
+    store.label_prompt("review", "production", 2).unwrap();
+    assert_eq!(
+        store.prompt("review", Some("production")).unwrap().version,
+        2
+    );
+    assert_eq!(store.prompt("review", Some("1")).unwrap().version, 1);
+    let mut values = BTreeMap::new();
+    values.insert("file".to_string(), "a.rs".to_string());
+    assert_eq!(
+        store.render_prompt("review", None, &values).unwrap(),
+        "v2 a.rs"
+    );
+    // Unrelated writes change nothing.
+    store.import_bytes("a.md", AIDER.as_bytes()).unwrap();
+    assert_eq!(store.prompt("review", None).unwrap().version, 2);
+    store.close();
+    assert!(matches!(store.prompt("review", None), Err(Error::Closed)));
+}
+
+#[test]
+fn prompt_reads_racing_a_writer_never_go_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Mnemo::open(
+        dir.path(),
+        Options {
+            sync_writes: false,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    store.add_prompt("hot", "v").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<u32>();
+    let reader = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let mut last = 0;
+            let mut done = None;
+            loop {
+                let v = store.prompt("hot", None).unwrap().version;
+                assert!(v >= last, "read version {v} after {last}");
+                last = v;
+                // Once the writer reports a completed add, every later read sees it.
+                while let Ok(added) = rx.try_recv() {
+                    let now = store.prompt("hot", None).unwrap().version;
+                    assert!(now >= added, "read {now} after {added} was added");
+                    done = Some(added);
+                }
+                if done == Some(200) {
+                    return last;
+                }
+            }
+        })
+    };
+    for _ in 2..=200 {
+        let t = store.add_prompt("hot", "v").unwrap();
+        tx.send(t.version).unwrap();
+    }
+    let last = reader.join().unwrap();
+    assert!(last <= 200);
+    assert_eq!(store.prompt("hot", None).unwrap().version, 200);
+}
