@@ -48,6 +48,9 @@ fn main() -> mnemo::Result<()> {
     let session = ns_per_call(|| {
         black_box(store.session(black_box(&id)).unwrap());
     });
+    let session_info = ns_per_call(|| {
+        black_box(store.session_info(black_box(&id)).unwrap());
+    });
     let export = ns_per_call(|| {
         black_box(store.export_session(black_box(&id)).unwrap());
     });
@@ -77,7 +80,7 @@ fn main() -> mnemo::Result<()> {
     store.close();
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "{{\"prompt\": {prompt:.1}, \"session\": {session:.1}, \"export_session\": {export:.1}, \"last_seq\": {last_seq:.2}, \"import_bytes\": {import:.1}}}"
+        "{{\"prompt\": {prompt:.1}, \"session\": {session:.1}, \"session_info\": {session_info:.1}, \"export_session\": {export:.1}, \"last_seq\": {last_seq:.2}, \"import_bytes\": {import:.1}}}"
     );
     Ok(())
 }
