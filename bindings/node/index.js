@@ -577,7 +577,7 @@ class Mnemo {
 
   /** `session(id)` on the calling thread (see "Synchronous reads" in the README). */
   sessionSync(id) {
-    return now(() => this.#native.sessionSync(str(id, 'id')))
+    return JSON.parse(now(() => this.#native.sessionSync(str(id, 'id'))))
   }
 
   /** A session's metadata only, by id or unique id prefix. */
@@ -587,7 +587,7 @@ class Mnemo {
 
   /** `sessionInfo(id)` on the calling thread. */
   sessionInfoSync(id) {
-    return now(() => this.#native.sessionInfoSync(str(id, 'id')))
+    return JSON.parse(now(() => this.#native.sessionInfoSync(str(id, 'id'))))
   }
 
   /** Sessions passing `filter` (`sourceTool`, `project`, `since`, `until`, `limit`), newest first. */
@@ -637,7 +637,7 @@ class Mnemo {
 
   /** `prompt(name, at)` on the calling thread. */
   promptSync(name, at) {
-    return now(() => this.#native.promptSync(str(name, 'name'), selector(at, 'at')))
+    return JSON.parse(now(() => this.#native.promptSync(str(name, 'name'), selector(at, 'at'))))
   }
 
   /** Every version of template `name`, oldest first. */

@@ -33,17 +33,20 @@ export declare class NativeMnemo {
   session(id: string): Promise<Session>
   /** A session's metadata only, by id or unique id prefix. */
   sessionInfo(id: string): Promise<SessionInfo>
-  /** `session` on the calling thread. */
-  sessionSync(id: string): Session
-  /** `session_info` on the calling thread. */
-  sessionInfoSync(id: string): SessionInfo
+  /** `session` on the calling thread, as JSON text. */
+  sessionSync(id: string): string
+  /** `session_info` on the calling thread, as JSON text. */
+  sessionInfoSync(id: string): string
   /** Sessions passing `filter`, newest first. */
   listSessions(filter?: SessionFilter | undefined | null): Promise<Array<SessionInfo>>
   /** Keyword search over message text, best sessions first (`limit` sessions, default 10). */
   search(query: string, filter?: SessionFilter | undefined | null, limit?: number | undefined | null): Promise<Array<SearchResult>>
   /** The original bytes of a session, byte-exact. */
   exportSession(id: string): Promise<Buffer>
-  /** `export_session` on the calling thread. */
+  /**
+   * `export_session` on the calling thread. The bytes are copied into a new JS buffer
+   * (cheaper than handing the Rust allocation over with a finalizer, for small ones).
+   */
   exportSessionSync(id: string): Buffer
   /** The whole original file a source id names, byte-exact. */
   exportSource(sourceId: string): Promise<Buffer>
@@ -53,8 +56,8 @@ export declare class NativeMnemo {
   addPrompt(name: string, body: string): Promise<PromptTemplate>
   /** Template `name` at a version number or label (absent or `latest` = newest). */
   prompt(name: string, at?: string | undefined | null): Promise<PromptTemplate>
-  /** `prompt` on the calling thread. */
-  promptSync(name: string, at?: string | undefined | null): PromptTemplate
+  /** `prompt` on the calling thread, as JSON text. */
+  promptSync(name: string, at?: string | undefined | null): string
   /** Every version of template `name`, oldest first. */
   promptVersions(name: string): Promise<Array<PromptTemplate>>
   /** Names of all prompt templates. */

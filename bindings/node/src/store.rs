@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, Function, Object, ToNapiValue, TypeName, Uint8Array,
+    AsyncTask, Buffer, BufferSlice, Function, Object, ToNapiValue, TypeName, Uint8Array,
 };
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Env;
@@ -77,6 +77,8 @@ impl NativeMnemo {
     /// RocksDB's memtables and caches in microseconds, less than a round trip through
     /// libuv's pool costs. Fails with `Error::Closed` once this handle is closed; a panic in
     /// the core becomes an `internal` error, as in [`Call`].
+    ///
+    /// Objects are returned as JSON text (see [`json`]), which `index.js` parses.
     fn now<T>(
         &self,
         env: &Env,
@@ -93,6 +95,13 @@ impl NativeMnemo {
         }
         Ok(())
     }
+}
+
+/// `value` as JSON text with the same fields as its N-API conversion (camelCase, `null`
+/// for `None`): one string crosses into JS and `JSON.parse` builds the object there, which
+/// is several times cheaper than setting each property through N-API.
+fn json<T: serde::Serialize>(value: &T) -> mnemo::Result<String> {
+    serde_json::to_string(value).map_err(|e| mnemo::Error::Storage(format!("to JSON: {e}")))
 }
 
 #[napi]
@@ -204,16 +213,16 @@ impl NativeMnemo {
         self.run(move |s| s.session_info(&id).map(SessionInfo::from))
     }
 
-    /// `session` on the calling thread.
+    /// `session` on the calling thread, as JSON text.
     #[napi]
-    pub fn session_sync(&self, env: &Env, id: String) -> napi::Result<Session> {
-        self.now(env, |s| s.session(&id).map(Session::from))
+    pub fn session_sync(&self, env: &Env, id: String) -> napi::Result<String> {
+        self.now(env, |s| json(&Session::from(s.session(&id)?)))
     }
 
-    /// `session_info` on the calling thread.
+    /// `session_info` on the calling thread, as JSON text.
     #[napi]
-    pub fn session_info_sync(&self, env: &Env, id: String) -> napi::Result<SessionInfo> {
-        self.now(env, |s| s.session_info(&id).map(SessionInfo::from))
+    pub fn session_info_sync(&self, env: &Env, id: String) -> napi::Result<String> {
+        self.now(env, |s| json(&SessionInfo::from(s.session_info(&id)?)))
     }
 
     /// Sessions passing `filter`, newest first.
@@ -251,10 +260,16 @@ impl NativeMnemo {
         self.run(move |s| s.export_session(&id).map(Buffer::from))
     }
 
-    /// `export_session` on the calling thread.
-    #[napi]
-    pub fn export_session_sync(&self, env: &Env, id: String) -> napi::Result<Buffer> {
-        self.now(env, |s| s.export_session(&id).map(Buffer::from))
+    /// `export_session` on the calling thread. The bytes are copied into a new JS buffer
+    /// (cheaper than handing the Rust allocation over with a finalizer, for small ones).
+    #[napi(ts_return_type = "Buffer")]
+    pub fn export_session_sync<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+    ) -> napi::Result<BufferSlice<'env>> {
+        let bytes = self.now(env, |s| s.export_session(&id))?;
+        BufferSlice::copy_from(env, bytes)
     }
 
     /// The whole original file a source id names, byte-exact.
@@ -281,16 +296,11 @@ impl NativeMnemo {
         self.run(move |s| s.prompt(&name, at.as_deref()).map(PromptTemplate::from))
     }
 
-    /// `prompt` on the calling thread.
+    /// `prompt` on the calling thread, as JSON text.
     #[napi]
-    pub fn prompt_sync(
-        &self,
-        env: &Env,
-        name: String,
-        at: Option<String>,
-    ) -> napi::Result<PromptTemplate> {
+    pub fn prompt_sync(&self, env: &Env, name: String, at: Option<String>) -> napi::Result<String> {
         self.now(env, |s| {
-            s.prompt(&name, at.as_deref()).map(PromptTemplate::from)
+            json(&PromptTemplate::from(s.prompt(&name, at.as_deref())?))
         })
     }
 

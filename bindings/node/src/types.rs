@@ -95,6 +95,8 @@ impl From<SessionFilter> for mnemo::SessionFilter {
 
 /// A session's metadata.
 #[napi(object, use_nullable = true)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
     /// Stable id (hex).
     pub id: String,
@@ -140,6 +142,8 @@ impl From<mnemo::SessionInfo> for SessionInfo {
 
 /// A tool invocation made by the assistant inside a message.
 #[napi(object, use_nullable = true)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ToolCall {
     /// Tool-assigned call id, when the source format has one.
     pub id: Option<String>,
@@ -151,6 +155,8 @@ pub struct ToolCall {
 
 /// One message of a session.
 #[napi(object, use_nullable = true)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Message {
     /// `user`, `assistant`, `system` or `tool`.
     pub role: String,
@@ -186,6 +192,8 @@ impl From<mnemo::Message> for Message {
 
 /// A session with all its messages.
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Session {
     /// Metadata.
     pub info: SessionInfo,
@@ -357,6 +365,8 @@ impl From<mnemo::SearchResult> for SearchResult {
 
 /// A prompt template version.
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PromptTemplate {
     /// Template name.
     pub name: String,
