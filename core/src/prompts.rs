@@ -12,6 +12,7 @@
 //! seek over its versions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -145,15 +146,15 @@ fn stream(name: &str) -> String {
 /// return what a completed write replaced. It saves the point read and the decoding of hot
 /// templates in read-mostly workloads. Bounded in bytes ([`PromptCache::BYTES`]).
 pub(crate) struct PromptCache(
-    quick_cache::sync::Cache<(String, String), (u64, PromptTemplate), PromptWeighter>,
+    quick_cache::sync::Cache<(String, String), (u64, Arc<PromptTemplate>), PromptWeighter>,
 );
 
 /// Weighs cached templates by their size.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PromptWeighter;
 
-impl quick_cache::Weighter<(String, String), (u64, PromptTemplate)> for PromptWeighter {
-    fn weight(&self, key: &(String, String), value: &(u64, PromptTemplate)) -> u64 {
+impl quick_cache::Weighter<(String, String), (u64, Arc<PromptTemplate>)> for PromptWeighter {
+    fn weight(&self, key: &(String, String), value: &(u64, Arc<PromptTemplate>)) -> u64 {
         let t = &value.1;
         let vars: usize = t.variables.iter().map(|v| v.len() + 24).sum();
         (key.0.len() + key.1.len() + t.name.len() + t.body.len() + vars + 160) as u64
@@ -417,15 +418,17 @@ impl Engine {
         };
         // Read before the template: a write after this makes the entry unusable.
         let seq = self.db()?.db().latest_sequence_number();
+        // A stale entry costs a reference count, not a copy of the template.
         if let Some((at, t)) = cache.0.get(&KeyRef(name, sel)) {
             if at == seq {
-                return Ok(t);
+                return Ok(PromptTemplate::clone(&t));
             }
         }
         let t = self.prompt(name, selector)?;
-        cache
-            .0
-            .insert((name.to_string(), sel.to_string()), (seq, t.clone()));
+        cache.0.insert(
+            (name.to_string(), sel.to_string()),
+            (seq, Arc::new(t.clone())),
+        );
         Ok(t)
     }
 
