@@ -139,35 +139,39 @@ fn stream(name: &str) -> String {
     format!("prompt/{name}")
 }
 
-/// Templates recently read through [`crate::Mnemo::prompt`], by name and selector, each
+/// Templates recently read through [`crate::Mnemo::prompt`], by name and selector (`latest`,
+/// or the label or version asked for), each
 /// with the RocksDB sequence number read just before it. An entry is used only while that
 /// is still the database's latest sequence number, i.e. while nothing at all has been
 /// written since (any commit, to any stream, invalidates every entry), so it can never
 /// return what a completed write replaced. It saves the point read and the decoding of hot
 /// templates in read-mostly workloads. Bounded in bytes ([`PromptCache::BYTES`]).
 pub(crate) struct PromptCache(
-    quick_cache::sync::Cache<(String, String), (u64, Arc<PromptTemplate>), PromptWeighter>,
+    quick_cache::sync::Cache<CacheKey, (u64, Arc<PromptTemplate>), PromptWeighter>,
 );
 
 /// Weighs cached templates by their size.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PromptWeighter;
 
-impl quick_cache::Weighter<(String, String), (u64, Arc<PromptTemplate>)> for PromptWeighter {
-    fn weight(&self, key: &(String, String), value: &(u64, Arc<PromptTemplate>)) -> u64 {
+/// (name, whether the newest version was asked for, else the selector).
+type CacheKey = (String, bool, String);
+
+impl quick_cache::Weighter<CacheKey, (u64, Arc<PromptTemplate>)> for PromptWeighter {
+    fn weight(&self, key: &CacheKey, value: &(u64, Arc<PromptTemplate>)) -> u64 {
         let t = &value.1;
         let vars: usize = t.variables.iter().map(|v| v.len() + 24).sum();
-        (key.0.len() + key.1.len() + t.name.len() + t.body.len() + vars + 160) as u64
+        (key.0.len() + key.2.len() + t.name.len() + t.body.len() + vars + 160) as u64
     }
 }
 
-/// A borrowed `(name, selector)` cache key (hashes as the owned tuple does).
+/// A borrowed [`CacheKey`] (hashes as the owned tuple does).
 #[derive(Hash)]
-struct KeyRef<'a>(&'a str, &'a str);
+struct KeyRef<'a>(&'a str, bool, &'a str);
 
-impl quick_cache::Equivalent<(String, String)> for KeyRef<'_> {
-    fn equivalent(&self, key: &(String, String)) -> bool {
-        self.0 == key.0 && self.1 == key.1
+impl quick_cache::Equivalent<CacheKey> for KeyRef<'_> {
+    fn equivalent(&self, key: &CacheKey) -> bool {
+        self.0 == key.0 && self.1 == key.1 && self.2 == key.2
     }
 }
 
@@ -412,21 +416,21 @@ impl Engine {
         selector: Option<&str>,
         cache: &PromptCache,
     ) -> Result<PromptTemplate> {
-        let sel = match selector {
-            None | Some(LATEST) => "",
-            Some(s) => s,
+        let (latest, sel) = match selector {
+            None | Some(LATEST) => (true, ""),
+            Some(s) => (false, s),
         };
         // Read before the template: a write after this makes the entry unusable.
         let seq = self.db()?.db().latest_sequence_number();
         // A stale entry costs a reference count, not a copy of the template.
-        if let Some((at, t)) = cache.0.get(&KeyRef(name, sel)) {
+        if let Some((at, t)) = cache.0.get(&KeyRef(name, latest, sel)) {
             if at == seq {
                 return Ok(PromptTemplate::clone(&t));
             }
         }
         let t = self.prompt(name, selector)?;
         cache.0.insert(
-            (name.to_string(), sel.to_string()),
+            (name.to_string(), latest, sel.to_string()),
             (seq, Arc::new(t.clone())),
         );
         Ok(t)

@@ -490,6 +490,14 @@ fn repeated_prompt_reads_see_every_completed_write() {
         2
     );
     assert_eq!(store.prompt("review", Some("1")).unwrap().version, 1);
+    // An empty selector is a label that does not exist, not the newest version, cached or not.
+    for _ in 0..2 {
+        assert_eq!(store.prompt("review", None).unwrap().version, 2);
+        assert!(matches!(
+            store.prompt("review", Some("")),
+            Err(Error::NotFound { kind: "label", .. })
+        ));
+    }
     let mut values = BTreeMap::new();
     values.insert("file".to_string(), "a.rs".to_string());
     assert_eq!(
