@@ -256,7 +256,7 @@ impl Mnemo {
 
     /// A session with all its messages, by id or unique id prefix.
     pub fn session(&self, id: &str) -> Result<Session> {
-        self.engine.session(id)
+        self.engine.session(id, &self.sessions)
     }
 
     /// A session's metadata only (one point read), by id or unique id prefix.
@@ -299,7 +299,7 @@ impl Mnemo {
             if !filter.matches(info) {
                 continue;
             }
-            let session = self.engine.session(&hit.session_id)?;
+            let session = self.engine.session(&hit.session_id, &self.sessions)?;
             let messages = hit
                 .messages
                 .iter()

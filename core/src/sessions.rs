@@ -362,27 +362,41 @@ impl Engine {
         self.record_at(row.seq)
     }
 
-    /// A whole session by id or unique id prefix.
-    pub(crate) fn session(&self, id_or_prefix: &str) -> Result<Session> {
-        let rec = self.record_at(self.find_session(id_or_prefix, row_seq)?)?;
-        let blob = self.read_blob(&rec.blob)?;
-        let (raw, index) = split_blob(&blob, rec.raw_len)?;
+    /// A whole session by id or unique id prefix: its `sessions` row (the summary), and its
+    /// bytes and message index from its blob, found through `cache` (or its record).
+    pub(crate) fn session(&self, id_or_prefix: &str, cache: &SessionCache) -> Result<Session> {
+        let id = self.session_id_of(id_or_prefix)?;
+        let row: SessionRow = self.row_with(&id, id_or_prefix, |v| {
+            postcard::from_bytes(v).map_err(|e| Error::corrupted("session row", e))
+        })?;
+        let refs = match cache.0.get(&id) {
+            Some(refs) => refs,
+            None => {
+                let refs = SessionRefs::from(&self.record_at(row.seq)?);
+                cache.0.insert(id, refs);
+                refs
+            }
+        };
+        let blob = self.read_blob(&refs.blob)?;
+        let (raw, index) = split_blob(&blob, refs.raw_len)?;
         let stored: Vec<StoredMessage> =
             postcard::from_bytes(index).map_err(|e| Error::corrupted("message index", e))?;
         let messages = stored
-            .iter()
+            .into_iter()
             .map(|m| {
                 Ok(Message {
                     role: m.role,
                     text: resolve_text(raw, &m.text)?,
                     timestamp: m.timestamp,
-                    tool_calls: m.tool_calls.clone(),
-                    tool_call_id: m.tool_call_id.clone(),
+                    tool_calls: m.tool_calls,
+                    tool_call_id: m.tool_call_id,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // The row's summary is the record's: both are written from the same `SessionInfo`
+        // in one batch (`ingest`).
         Ok(Session {
-            info: rec.info,
+            info: row.info,
             messages,
         })
     }
@@ -572,5 +586,37 @@ mod tests {
         let bytes = postcard::to_stdvec(&row).unwrap();
         assert_eq!(row_seq(&bytes).unwrap(), row.seq);
         assert!(matches!(row_seq(&[0xff]), Err(Error::Corrupted { .. })));
+    }
+
+    #[test]
+    fn the_sessions_row_summarizes_exactly_the_record() {
+        // `session` takes the summary from the row and the rest through the record.
+        let dir = tempfile::tempdir().unwrap();
+        let options = crate::Options {
+            sync_writes: false,
+            ..Default::default()
+        };
+        let e = Engine::open(&dir.path().join("store"), options).unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/transcripts");
+        let cache = SessionCache::new();
+        let mut checked = 0;
+        for file in collect_files(&root).unwrap() {
+            let bytes = std::fs::read(&file).unwrap();
+            let Ok(imported) = e.import_bytes(&file, &bytes) else {
+                continue;
+            };
+            for id in &imported.imported {
+                let bin = full_id(id).unwrap();
+                let row = e.session_row(&e.db().unwrap(), &bin).unwrap().unwrap();
+                let rec = e.record_at(row.seq).unwrap();
+                assert_eq!(row.info, rec.info);
+                let s = e.session(id, &cache).unwrap();
+                assert_eq!(s.info, rec.info);
+                assert_eq!(e.session(id, &cache).unwrap(), s); // from the cache now
+                checked += 1;
+            }
+        }
+        assert!(checked >= 5, "{checked} sessions checked");
+        e.close();
     }
 }
