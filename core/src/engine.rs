@@ -30,7 +30,8 @@ pub(crate) const CF_BLOBS: &str = "blobs";
 pub(crate) const CF_INDEX: &str = "index";
 /// Column family: prompt templates and workflows (projection).
 pub(crate) const CF_PROMPTS: &str = "prompts";
-/// Column family: `(stream, version)` → sequence number, for reading one stream.
+/// Column family: `(stream, first version)` → a run of the stream's sequence numbers, for
+/// reading one stream (see `log::IndexRun`).
 pub(crate) const CF_STREAM_INDEX: &str = "stream_index";
 /// Column family: host projections' read models, `(projection, generation) ++ key`.
 pub(crate) const CF_VIEWS: &str = "views";
@@ -117,6 +118,26 @@ pub(crate) struct WriterState {
     pub head_hash: [u8; 32],
     /// Running totals, persisted with every commit that changes them.
     pub stats: crate::stats::Counters,
+    /// Current versions of recently written streams, so a commit checks expected versions
+    /// without a read. Only holds committed versions; bounded by [`STREAM_VERSION_CACHE`].
+    pub stream_versions: rustc_hash::FxHashMap<String, u64>,
+}
+
+/// Most stream versions [`WriterState`] remembers before it starts over.
+const STREAM_VERSION_CACHE: usize = 1 << 16;
+
+impl WriterState {
+    /// Remember the versions a successful commit left its streams at.
+    pub fn remember_versions(&mut self, versions: rustc_hash::FxHashMap<String, Option<u64>>) {
+        if self.stream_versions.len() + versions.len() > STREAM_VERSION_CACHE {
+            self.stream_versions.clear();
+        }
+        for (stream, version) in versions {
+            if let Some(v) = version {
+                self.stream_versions.insert(stream, v);
+            }
+        }
+    }
 }
 
 /// Wakes change-feed readers when the log grows.
@@ -275,6 +296,7 @@ impl Engine {
                 next_seq: last_seq + 1,
                 head_hash,
                 stats,
+                stream_versions: Default::default(),
             }),
             sampler: Mutex::new(sampler),
             dict_lock: Mutex::new(()),
