@@ -26,19 +26,18 @@ pub(crate) const CF_SESSIONS: &str = "sessions";
 pub(crate) const CF_SOURCES: &str = "sources";
 /// Column family: content hash → compressed chunk (content-addressed, deduplicated).
 pub(crate) const CF_BLOBS: &str = "blobs";
-/// Column family: search postings (projection).
-pub(crate) const CF_INDEX: &str = "index";
 /// Column family: prompt templates and workflows (projection).
 pub(crate) const CF_PROMPTS: &str = "prompts";
 /// Column family: `(stream, first version)` → a run of the stream's sequence numbers, for
 /// reading one stream (see `log::IndexRun`).
 pub(crate) const CF_STREAM_INDEX: &str = "stream_index";
-/// Column family: host projections' read models, `(projection, generation) ++ key`.
+/// Column family: projections' read models (host projections and the search index),
+/// `(projection, generation) ++ key`.
 pub(crate) const CF_VIEWS: &str = "views";
 /// Column family: dictionaries, counters and other engine metadata.
 pub(crate) const CF_META: &str = "meta";
 
-pub(crate) const ALL_CFS: [&str; 10] = [
+pub(crate) const ALL_CFS: [&str; 9] = [
     CF_LOG,
     CF_STREAMS,
     CF_STREAM_INDEX,
@@ -46,7 +45,6 @@ pub(crate) const ALL_CFS: [&str; 10] = [
     CF_SESSIONS,
     CF_SOURCES,
     CF_BLOBS,
-    CF_INDEX,
     CF_PROMPTS,
     CF_META,
 ];
@@ -205,6 +203,8 @@ pub(crate) struct Engine {
     pub me: std::sync::Weak<Engine>,
     /// Dictionary trainings running in the background.
     pub training: crate::dictionaries::Training,
+    /// The search index's background catch-up.
+    pub indexer: crate::search::Indexer,
     db: RwLock<Option<DB>>,
     pub path: PathBuf,
     pub codec: Codec,
@@ -288,6 +288,7 @@ impl Engine {
         Ok(Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             training: Default::default(),
+            indexer: Default::default(),
             db: RwLock::new(Some(db)),
             path: path.to_path_buf(),
             codec,

@@ -12,7 +12,9 @@
 //! the log while generation `n` keeps serving reads (and may keep advancing between pages),
 //! then switches readers to it atomically and drops the old one (blue-green read models).
 //!
-//! Mnemo's own context views (sessions, sources, search postings, prompts) are projections
+//! Mnemo's search index is a projection run by this same machinery (`search::SearchIndex`):
+//! it lags the log, is caught up before every search, and rebuilds blue-green like any
+//! other. The other context views (sessions, sources, prompts, workflows) are projections
 //! of the same log written inline, in the same batch as their events.
 
 use std::collections::HashMap;
@@ -46,6 +48,14 @@ pub trait Projection {
         event: &LogEntry,
         view: &mut ViewBatch<'_>,
     ) -> std::result::Result<(), String>;
+    /// Called once per page after the page's events were applied, before its writes commit:
+    /// a projection that aggregates several events into one write (the search index merges
+    /// the postings of a page per term) writes here. An `Err` stops the projection at the
+    /// page's first event and discards the page's writes. Default: nothing.
+    fn end_page(&mut self, view: &mut ViewBatch<'_>) -> std::result::Result<(), String> {
+        let _ = view;
+        Ok(())
+    }
 }
 
 /// Pending read-model writes of one page, readable before they commit.
@@ -80,6 +90,11 @@ impl ViewBatch<'_> {
         Ok(g.db().get_cf(g.cf(CF_VIEWS), k)?)
     }
 
+    /// The engine the projection runs on, for built-in projections that read the store.
+    pub(crate) fn engine(&self) -> &Engine {
+        self.engine
+    }
+
     fn rollback_to(&mut self, mark: usize) {
         self.ops.truncate(mark);
         self.latest.clear();
@@ -99,8 +114,8 @@ pub struct ProjectionError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct State {
-    active: u32,
+pub(crate) struct State {
+    pub active: u32,
     checkpoint: u64,
     building: Option<(u32, u64)>,
     error: Option<ProjectionError>,
@@ -136,7 +151,7 @@ fn state_key(name: &str) -> Vec<u8> {
     k
 }
 
-fn generation_prefix(name: &str, generation: u32) -> Vec<u8> {
+pub(crate) fn generation_prefix(name: &str, generation: u32) -> Vec<u8> {
     KeyBuilder::new().str(name).u32(generation).finish()
 }
 
@@ -148,6 +163,12 @@ enum Target {
 }
 
 impl Engine {
+    /// Apply every event not yet applied to `p`'s active read model.
+    pub(crate) fn run_to_head(&self, p: &mut dyn Projection) -> Result<()> {
+        while !self.advance(p, Target::Active)? {}
+        Ok(())
+    }
+
     fn projection_lock(&self, name: &str) -> Arc<Mutex<()>> {
         self.projection_locks
             .lock()
@@ -157,7 +178,7 @@ impl Engine {
             .clone()
     }
 
-    fn load_state(&self, name: &str) -> Result<State> {
+    pub(crate) fn load_state(&self, name: &str) -> Result<State> {
         let g = self.db()?;
         let value = g.db().get_pinned_cf(g.cf(CF_META), state_key(name))?;
         match value {
@@ -211,6 +232,15 @@ impl Engine {
                 }
             }
             done = e.seq;
+        }
+        if let Err(reason) = p.end_page(&mut view) {
+            // Nothing of this page commits: the projection stops at its first event.
+            view.rollback_to(0);
+            done = checkpoint;
+            failure = Some(ProjectionError {
+                seq: entries.first().map_or(checkpoint + 1, |e| e.seq),
+                reason,
+            });
         }
         let g = self.db()?;
         let mut batch = rocksdb::WriteBatch::default();
