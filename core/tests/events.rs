@@ -1,6 +1,7 @@
 //! The event store on host streams: appends with optimistic concurrency, stream and log
 //! reads, subscriptions with checkpoints, projections (exactly-once, failure and resume,
-//! blue-green rebuild), snapshots, upcasters and the hash chain.
+//! blue-green rebuild; run by the core or page by page by host code), snapshots, upcasters
+//! and the hash chain.
 
 use std::time::Duration;
 
@@ -364,6 +365,126 @@ fn blue_green_rebuild_switches_atomically() {
     assert_eq!(status.generation, 1);
     assert!(status.rebuilding.is_none());
     assert_eq!(count(&s, "counts", "sale"), 1400);
+}
+
+/// Applies every page of `name` as a host would, counting events per type like `Counter`;
+/// `boom` fails unless `fixed`. Returns the final result of the last page.
+fn run_pages(s: &Mnemo, name: &str, rebuild: bool, step: u64, fixed: bool) -> mnemo::Result<()> {
+    let filter = EventFilter {
+        stream_prefix: Some("shop-".into()),
+        kinds: vec![],
+    };
+    loop {
+        let mut page = s.projection_page(name, filter.clone(), rebuild)?;
+        while let Some(e) = page.next_event() {
+            let n = page
+                .get(e.kind.as_bytes())?
+                .map_or(0, |v| u64::from_be_bytes(v.try_into().unwrap()));
+            page.put(e.kind.as_bytes(), &(n + step).to_be_bytes());
+            if e.payload == b"boom" && !fixed {
+                return Err(page.fail("cannot handle boom"));
+            }
+        }
+        if page.commit()? {
+            return Ok(());
+        }
+    }
+}
+
+#[test]
+fn host_driven_pages_have_the_runner_semantics() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    for i in 0..1100 {
+        s.append("shop-1", Expected::Any, vec![ev("sale", &i.to_string())])
+            .unwrap();
+    }
+    s.append("other", Expected::Any, vec![ev("sale", "ignored")])
+        .unwrap();
+    let boom = s
+        .append("shop-2", Expected::Any, vec![ev("refund", "boom")])
+        .unwrap();
+    s.append("shop-2", Expected::Any, vec![ev("refund", "ok")])
+        .unwrap();
+
+    // A failing event stops the projection there: earlier pages and events are committed,
+    // its own writes are not, the status records it.
+    match run_pages(&s, "pages", false, 1, false) {
+        Err(Error::ProjectionFailed { name, seq, reason }) => {
+            assert_eq!((name.as_str(), seq), ("pages", boom.first_seq));
+            assert_eq!(reason, "cannot handle boom");
+        }
+        other => panic!("expected ProjectionFailed, got {other:?}"),
+    }
+    let status = s.projection_status("pages").unwrap();
+    assert_eq!(status.checkpoint, boom.first_seq - 1);
+    assert_eq!(status.error.as_ref().unwrap().seq, boom.first_seq);
+    assert_eq!(
+        count(&s, "pages", "sale"),
+        1100,
+        "other stream filtered out"
+    );
+    assert_eq!(count(&s, "pages", "refund"), 0);
+    // Again without a fix: the same event fails, nothing is skipped.
+    assert!(matches!(
+        run_pages(&s, "pages", false, 1, false),
+        Err(Error::ProjectionFailed { seq, .. }) if seq == boom.first_seq
+    ));
+    run_pages(&s, "pages", false, 1, true).unwrap();
+    let status = s.projection_status("pages").unwrap();
+    assert!(status.error.is_none());
+    assert_eq!(status.lag(), 0);
+    assert_eq!(count(&s, "pages", "refund"), 2);
+    // Exactly once: another run applies nothing twice.
+    run_pages(&s, "pages", false, 1, true).unwrap();
+    assert_eq!(count(&s, "pages", "sale"), 1100);
+
+    // A page dropped without commit writes nothing; a page taken before another runner
+    // advanced the projection cannot commit over it.
+    s.append("shop-3", Expected::Any, vec![ev("sale", "late")])
+        .unwrap();
+    let mut dropped = s
+        .projection_page("pages", EventFilter::default(), false)
+        .unwrap();
+    assert!(dropped.next_event().is_some());
+    dropped.put(b"sale", b"garbage");
+    drop(dropped);
+    let mut stale = s
+        .projection_page("pages", EventFilter::default(), false)
+        .unwrap();
+    stale.put(b"sale", b"garbage");
+    run_pages(&s, "pages", false, 1, true).unwrap();
+    assert!(matches!(stale.commit(), Err(Error::Conflict { .. })));
+    assert_eq!(count(&s, "pages", "sale"), 1101);
+    // fail() needs an event taken.
+    let page = s
+        .projection_page("pages", EventFilter::default(), false)
+        .unwrap();
+    assert!(matches!(page.fail("x"), Error::InvalidInput(_)));
+
+    // A rebuild by pages writes a new generation, readers keep the old one until the last
+    // page commits, then switch.
+    let mut page = s
+        .projection_page("pages", EventFilter::default(), true)
+        .unwrap();
+    assert!(page.next_event().is_some());
+    page.put(b"sale", &7u64.to_be_bytes());
+    assert!(!page.commit().unwrap());
+    let status = s.projection_status("pages").unwrap();
+    assert_eq!(
+        (status.generation, status.rebuilding.map(|r| r.0)),
+        (0, Some(1))
+    );
+    assert_eq!(
+        count(&s, "pages", "sale"),
+        1101,
+        "readers still see generation 0"
+    );
+    // The rebuild resumes where it stopped (the `7` written above stays: it was committed).
+    run_pages(&s, "pages", true, 2, true).unwrap();
+    let status = s.projection_status("pages").unwrap();
+    assert_eq!((status.generation, status.rebuilding), (1, None));
+    assert_eq!(count(&s, "pages", "refund"), 4);
 }
 
 #[derive(Debug, PartialEq)]

@@ -5,15 +5,18 @@
 //! logic: it converts arguments and results between JS values and the core's types
 //! (`types`), maps [`mnemo::Error`] to JS errors carrying `Error::code()` (`error`), and
 //! keeps the JS thread free: disk work runs as napi `AsyncTask`s on libuv's pool (`task`,
-//! `store`) and change-feed waits on one background thread (`feed`).
+//! `store`) and change-feed waits on one background thread (`feed`). Projections and
+//! upcasters written in JS (`host`) run on the JS thread.
 
 #![deny(missing_docs)]
 
 mod error;
 mod feed;
+mod host;
 mod store;
 mod task;
 mod types;
 
 pub use feed::NativeSubscription;
+pub use host::NativeProjectionPage;
 pub use store::{NativeMnemo, NativeView};
