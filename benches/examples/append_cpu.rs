@@ -1,5 +1,6 @@
 //! CPU cost of batched appends, for `perf stat -e task-clock` (CPU time is steadier than
-//! wall time on a shared machine): `append_cpu mnemo|rocksdb|none [events]` (`none` only builds the events) appends `events`
+//! wall time on a shared machine): `append_cpu mnemo|rocksdb|mnemo-single|rocksdb-single|none [events]` (`none` only builds
+//! the events; `-single`: one event per commit) appends `events`
 //! (default 200,000) in commits of 1,000 to one stream, without fsync, and prints the
 //! wall time.
 
@@ -10,6 +11,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_else(|| "mnemo".into());
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(200_000);
+    // `SYNC=1` in the environment: fsync every commit (the default durability).
+    let sync = std::env::var("SYNC").is_ok_and(|v| v == "1");
     let dir = tempfile::tempdir().expect("tempdir");
     let events: Vec<_> = (0..n).map(event).collect();
     let copies: Vec<Vec<_>> = events.chunks(1000).map(|c| c.to_vec()).collect();
@@ -19,7 +22,7 @@ fn main() {
             let s = Mnemo::open(
                 dir.path(),
                 Options {
-                    sync_writes: false,
+                    sync_writes: sync,
                     ..Options::default()
                 },
             )
@@ -33,11 +36,38 @@ fn main() {
                 s.append("order-1", expected, chunk).expect("append");
             }
         }
+        "mnemo-single" | "rocksdb-single" => {
+            // One event per commit.
+            let one: Vec<Vec<_>> = events.iter().map(|e| vec![e.clone()]).collect();
+            if which == "mnemo-single" {
+                let s = Mnemo::open(
+                    dir.path(),
+                    Options {
+                        sync_writes: sync,
+                        ..Options::default()
+                    },
+                )
+                .expect("open");
+                for (i, ev) in one.into_iter().enumerate() {
+                    let expected = if i == 0 {
+                        Expected::NoStream
+                    } else {
+                        Expected::Exact(i as u64)
+                    };
+                    s.append("order-1", expected, ev).expect("append");
+                }
+            } else {
+                let mut r = RawRocks::open(dir.path(), sync).expect("open");
+                for e in &one {
+                    r.append(e.iter().map(|e| e.payload.as_slice())).expect("append");
+                }
+            }
+        }
         "none" => {
             std::hint::black_box(copies);
         }
         _ => {
-            let mut r = RawRocks::open(dir.path(), false).expect("open");
+            let mut r = RawRocks::open(dir.path(), sync).expect("open");
             for chunk in events.chunks(1000) {
                 r.append(chunk.iter().map(|e| e.payload.as_slice()))
                     .expect("append");
