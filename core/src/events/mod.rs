@@ -230,60 +230,47 @@ impl Engine {
         let prefix = crate::keys::KeyBuilder::new().str(stream).finish();
         let g = self.db()?;
         let mut index = g.db().raw_iterator_cf(g.cf(CF_STREAM_INDEX));
-        let mut log = g.db().raw_iterator_cf(g.cf(CF_LOG));
         // The run holding `from`, or the nearest one before it.
         index.seek_for_prev(stream_index_key(stream, from));
         if direction == ReadDirection::Forward && current_run(&index, &prefix)?.is_none() {
             index.seek(stream_index_key(stream, from));
         }
-        let mut out = Vec::new();
-        while out.len() < limit {
+        // The sequence numbers wanted, in reading order, from the runs.
+        let mut seqs: Vec<u64> = Vec::new();
+        while seqs.len() < limit {
             let Some(run) = current_run(&index, &prefix)? else {
                 break;
             };
-            let want = limit - out.len();
+            let want = (limit - seqs.len()) as u64;
             match direction {
                 ReadDirection::Forward => {
                     if run.last_version() >= from {
                         let first = from.max(run.first_version);
-                        let n = (run.last_version() - first + 1).min(want as u64);
-                        log.seek(seq_key(run.seq_of(first)));
-                        for i in 0..n {
-                            out.push(self.run_entry(&log, run.seq_of(first) + i)?);
-                            log.next();
-                        }
+                        let n = (run.last_version() - first + 1).min(want);
+                        seqs.extend((0..n).map(|i| run.seq_of(first) + i));
                     }
                     index.next();
                 }
                 ReadDirection::Backward => {
                     let top = from.min(run.last_version());
-                    let n = (top - run.first_version + 1).min(want as u64);
-                    log.seek(seq_key(run.seq_of(top)));
-                    for i in 0..n {
-                        out.push(self.run_entry(&log, run.seq_of(top) - i)?);
-                        log.prev();
-                    }
+                    let n = (top - run.first_version + 1).min(want);
+                    seqs.extend((0..n).map(|i| run.seq_of(top) - i));
                     index.prev();
                 }
             }
         }
         index.status()?;
-        log.status()?;
-        Ok(out)
-    }
-
-    /// The entry under a log iterator, which must be at `seq`.
-    fn run_entry(&self, log: &rocksdb::DBRawIterator<'_>, seq: u64) -> Result<LogEntry> {
-        match (log.key(), log.value()) {
-            (Some(k), Some(v)) if k == seq_key(seq) => self.upcast(self.decode_entry(v)?),
-            _ => {
-                log.status()?;
-                Err(Error::corrupted(
-                    "stream index",
-                    format!("log entry {seq} missing"),
-                ))
-            }
+        // One batched point lookup: a stream's events may be scattered through the log.
+        let keys: Vec<[u8; 8]> = seqs.iter().map(|&s| seq_key(s)).collect();
+        let values = g.db().batched_multi_get_cf(g.cf(CF_LOG), &keys, false);
+        let mut out = Vec::with_capacity(seqs.len());
+        for (seq, value) in seqs.iter().zip(values) {
+            let v = value?.ok_or_else(|| {
+                Error::corrupted("stream index", format!("log entry {seq} missing"))
+            })?;
+            out.push(self.upcast(self.decode_entry(&v)?)?);
         }
+        Ok(out)
     }
 
     /// Up to `limit` entries with `seq >= from` passing `filter`, in order. Scans at most
