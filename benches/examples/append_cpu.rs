@@ -59,7 +59,8 @@ fn main() {
             } else {
                 let mut r = RawRocks::open(dir.path(), sync).expect("open");
                 for e in &one {
-                    r.append(e.iter().map(|e| e.payload.as_slice())).expect("append");
+                    r.append(e.iter().map(|e| e.payload.as_slice()))
+                        .expect("append");
                 }
             }
         }
