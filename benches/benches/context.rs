@@ -4,9 +4,11 @@
 //! Groups (benchmark ids name the store):
 //! - `import`: all transcripts into a fresh store. `mnemo` / `sqlite`: one durable commit
 //!   (fsync) per file; `mnemo_nosync` / `sqlite_nosync`: the same without fsync;
-//!   `sqlite_fts`: `sqlite` plus an FTS5 index (Mnemo always keeps a search index);
+//!   `sqlite_fts`: `sqlite` plus an FTS5 index; `mnemo_indexed`: `mnemo` until its search
+//!   index (built behind the import) has caught up, i.e. until the store can be searched;
 //!   `mnemo_paths` / `sqlite_grouped`: group commit (64 files or 8 MiB per fsync), Mnemo through
-//!   `import_paths` (worker threads prepare files), SQLite with a savepoint per file.
+//!   `import_paths` (worker threads prepare files), SQLite with a savepoint per file;
+//!   `mnemo_paths_indexed`: the same until the search index has caught up.
 //! - `read_session`: a whole session (all messages, texts decompressed) by id.
 //! - `get_session_info`: a session's metadata by id.
 //!
@@ -44,6 +46,7 @@ fn import_mnemo(
     dir: &TempDir,
     files: &[Transcript],
     durable: bool,
+    index: bool,
 ) -> (Duration, Mnemo, Vec<Option<Vec<String>>>) {
     let store = Mnemo::open(dir.path().join("mnemo"), mnemo_options(durable)).expect("open mnemo");
     let mut ids = Vec::with_capacity(files.len());
@@ -55,6 +58,9 @@ fn import_mnemo(
                 .ok()
                 .map(|r| r.imported),
         );
+    }
+    if index {
+        store.update_search_index().expect("search index");
     }
     (start.elapsed(), store, ids)
 }
@@ -85,12 +91,15 @@ fn import_sqlite(
 
 /// Imports `files` into a fresh Mnemo store in `dir` with `import_paths` (worker threads prepare
 /// files, groups of files share one commit and one fsync); returns the time spent importing.
-fn import_mnemo_paths(dir: &TempDir, files: &[Transcript]) -> Duration {
+fn import_mnemo_paths(dir: &TempDir, files: &[Transcript], index: bool) -> Duration {
     let store = Mnemo::open(dir.path().join("mnemo"), Options::default()).expect("open mnemo");
     let root = transcripts_dir();
     let paths: Vec<PathBuf> = files.iter().map(|f| root.join(&f.path)).collect();
     let start = Instant::now();
     let summary = store.import_paths(&paths, |_| {}).expect("import_paths");
+    if index {
+        store.update_search_index().expect("search index");
+    }
     let took = start.elapsed();
     black_box(summary);
     took
@@ -127,13 +136,19 @@ fn bench_import(c: &mut Criterion, files: &[Transcript]) {
         // (one iteration, a whole import, takes from 0.2 s to over 1 s).
         .warm_up_time(Duration::from_millis(1))
         .measurement_time(Duration::from_secs(20));
-    for (name, durable) in [("mnemo", true), ("mnemo_nosync", false)] {
+    // `_indexed`: the clock stops once the search index (which follows imports in the
+    // background) has caught up too, i.e. when the store is ready to search.
+    for (name, durable, index) in [
+        ("mnemo", true, false),
+        ("mnemo_indexed", true, true),
+        ("mnemo_nosync", false, false),
+    ] {
         g.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 (0..iters)
                     .map(|_| {
                         let dir = TempDir::new().expect("tempdir");
-                        let (took, store, _) = import_mnemo(&dir, files, durable);
+                        let (took, store, _) = import_mnemo(&dir, files, durable, index);
                         drop(store);
                         took
                     })
@@ -159,13 +174,15 @@ fn bench_import(c: &mut Criterion, files: &[Transcript]) {
             })
         });
     }
-    g.bench_function("mnemo_paths", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| import_mnemo_paths(&TempDir::new().expect("tempdir"), files))
-                .sum()
-        })
-    });
+    for (name, index) in [("mnemo_paths", false), ("mnemo_paths_indexed", true)] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| import_mnemo_paths(&TempDir::new().expect("tempdir"), files, index))
+                    .sum()
+            })
+        });
+    }
     g.bench_function("sqlite_grouped", |b| {
         b.iter_custom(|iters| {
             (0..iters)
@@ -193,7 +210,7 @@ struct Filled {
 impl Filled {
     fn new(files: &[Transcript]) -> Filled {
         let dir = TempDir::new().expect("tempdir");
-        let (mnemo_import, mnemo, mnemo_ids) = import_mnemo(&dir, files, true);
+        let (mnemo_import, mnemo, mnemo_ids) = import_mnemo(&dir, files, true, true);
         let (sqlite_import, sqlite, sqlite_ids) = import_sqlite(&dir, files, true, false);
         let mut ids = Vec::new();
         let (mut failed_files, mut already_stored) = (0, 0);

@@ -360,6 +360,43 @@ export declare class View {
   scan(prefix?: Uint8Array | ArrayBuffer | ArrayBufferView | string | null): Promise<ViewEntry[]>
 }
 
+/**
+ * The pending read-model writes of a projection written in JS, passed to its
+ * `apply(event, view)`; usable only until that call (or its promise) settles.
+ */
+export declare class ViewBatch {
+  private constructor()
+  /** The value of `key`, including this run's uncommitted writes, or `null`. */
+  get(key: Uint8Array | ArrayBuffer | ArrayBufferView | string): Promise<Buffer | null>
+  /** Sets `key` to `value` in the read model. */
+  put(key: Uint8Array | ArrayBuffer | ArrayBufferView | string, value: Uint8Array | ArrayBuffer | ArrayBufferView | string): void
+  /** Removes `key` from the read model. */
+  delete(key: Uint8Array | ArrayBuffer | ArrayBufferView | string): void
+}
+
+/**
+ * A projection written in JS: `apply` turns each event passing `filter` into read-model
+ * writes (it may be async); they commit with the projection's checkpoint. A throw stops
+ * the projection at that event (`ProjectionFailedError`, `cause`: the thrown value); the
+ * next run retries it.
+ */
+export interface HostProjection {
+  /** Unique name: the read model (`store.view(name)`) and checkpoint are kept under it. */
+  readonly name: string
+  /** Which events it gets (default: all). */
+  readonly filter?: EventFilter | null
+  apply(event: LogEntry, view: ViewBatch): void | Promise<void>
+}
+
+/** The built-in projections' names. */
+export type BuiltinProjection = 'event-counts' | 'stream-heads'
+
+/**
+ * Turns a payload of one schema into the next, synchronously: bytes or a string are stored
+ * as is, any other value as JSON. A throw makes the read reject with `UpcastError`.
+ */
+export type Upcaster = (payload: Buffer) => EventBody
+
 /** A Mnemo store opened on a directory. */
 export declare class Mnemo {
   private constructor()
@@ -472,10 +509,19 @@ export declare class Mnemo {
   streamVersion(stream: string): Promise<number | null>
   /** Checks the log's hash chain; `CorruptedError` names the first bad entry. */
   verifyLog(): Promise<LogVerification>
-  /** Runs built-in projection `name` (`'event-counts'`, `'stream-heads'`) up to the head of the log. */
-  runProjection(name: 'event-counts' | 'stream-heads' | (string & {})): Promise<ProjectionStatus>
-  /** Rebuilds built-in projection `name` into a new generation, then switches readers to it. */
-  rebuildProjection(name: 'event-counts' | 'stream-heads' | (string & {})): Promise<ProjectionStatus>
+  /**
+   * Runs a projection up to the head of the log: a built-in one by name (`'event-counts'`,
+   * `'stream-heads'`) or one written in JS. Rejects with `ProjectionFailedError` when an
+   * event fails (the events before it stay applied; the next run retries it).
+   */
+  runProjection(projection: BuiltinProjection | HostProjection | (string & {})): Promise<ProjectionStatus>
+  /** Rebuilds a projection into a new generation while readers keep the old one, then switches readers to it. */
+  rebuildProjection(projection: BuiltinProjection | HostProjection | (string & {})): Promise<ProjectionStatus>
+  /**
+   * Registers `upcaster` for events of type `kind` at schema `fromSchema` (to
+   * `fromSchema + 1`), applied on every read of this store; runs on the JS thread.
+   */
+  registerUpcaster(kind: string, fromSchema: number, upcaster: Upcaster): void
   /** Where projection `name` stands (`NotFoundError` if it never ran). */
   projectionStatus(name: string): Promise<ProjectionStatus>
   /** Every projection that has run. */

@@ -469,6 +469,90 @@ class View {
   }
 }
 
+/** Ends a ViewBatch's use (set in its static block; keeps the class's API unchanged). */
+let endView
+
+/**
+ * The pending read-model writes of a projection written in JS, passed to its
+ * `apply(event, view)`: writes commit together with the projection's checkpoint. Usable
+ * only until that `apply` call (or the promise it returned) settles.
+ */
+class ViewBatch {
+  #page
+  #open = true
+
+  /** @private Passed to a projection's `apply`. */
+  constructor(token, page) {
+    if (token !== INTERNAL) throw new TypeError('a ViewBatch is passed to a projection\'s apply(event, view)')
+    this.#page = page
+  }
+
+  #active() {
+    if (!this.#open) {
+      throw argError(Error, 'ERR_INVALID_STATE', 'a ViewBatch is only usable during the apply call it was passed to')
+    }
+    return this.#page
+  }
+
+  /** The value of `key` (bytes or a string), including this run's uncommitted writes, or `null`. */
+  get(key) {
+    return settle(() => this.#active().get(buffer(key, 'key')))
+  }
+
+  /** Sets `key` to `value` (bytes or strings) in the read model. */
+  put(key, value) {
+    const page = this.#active()
+    try {
+      page.put(buffer(key, 'key'), buffer(value, 'value'))
+    } catch (e) {
+      throw toJsError(e)
+    }
+  }
+
+  /** Removes `key` from the read model. */
+  delete(key) {
+    const page = this.#active()
+    try {
+      page.delete(buffer(key, 'key'))
+    } catch (e) {
+      throw toJsError(e)
+    }
+  }
+
+  static {
+    endView = (view) => {
+      view.#open = false
+    }
+  }
+}
+
+/** A projection argument: a built-in projection's name, or `{name, apply, filter?}` written in JS. */
+function projectionArg(p) {
+  if (typeof p === 'string') return p
+  if (p === null || typeof p !== 'object' || typeof p.name !== 'string' || typeof p.apply !== 'function') {
+    throw typeError(
+      'projection',
+      "a built-in projection's name or an object with a string `name` and an `apply(event, view)` method",
+      p,
+    )
+  }
+  const f = optObject(p.filter, 'projection.filter')
+  return {
+    name: p.name,
+    filter: { streamPrefix: optStr(f.streamPrefix, 'projection.filter.streamPrefix'), kinds: optStrings(f.kinds, 'projection.filter.kinds') },
+  }
+}
+
+/** What a failing `apply` or upcaster reports as the reason: an Error's message, or the thrown value as text. */
+function reasonOf(err) {
+  if (err instanceof Error) return err.message || err.name
+  try {
+    return String(err)
+  } catch {
+    return 'unprintable exception'
+  }
+}
+
 /** A Mnemo store opened on a directory. Create one with `await Mnemo.open(path)`. */
 class Mnemo {
   #native
@@ -873,16 +957,89 @@ class Mnemo {
   }
 
   /**
-   * Applies every event not yet applied to built-in projection `name` (`'event-counts'`,
-   * `'stream-heads'`); view writes commit with the checkpoint. Resolves its status.
+   * Applies every event not yet applied to a projection and resolves its status. `p` is a
+   * built-in projection's name (`'event-counts'`, `'stream-heads'`) or a projection written
+   * in JS: `{name, apply(event, view), filter?: {streamPrefix, kinds}}`. `apply` runs on
+   * this thread for each event passing the filter (it may return a promise) and writes
+   * through `view` (`get`, `put`, `delete`); the writes commit together with the
+   * checkpoint, page by page (exactly-once effect). When `apply` throws, the events before
+   * it stay applied, the failure is recorded in `projectionStatus(name).error`, and the
+   * call rejects with `ProjectionFailedError` (`cause`: what `apply` threw); the next run
+   * retries that event, so nothing is skipped.
    */
-  runProjection(name) {
-    return settle(() => this.#native.runProjection(str(name, 'name')))
+  runProjection(p) {
+    return settle(() => {
+      const arg = projectionArg(p)
+      if (typeof arg === 'string') return this.#native.runProjection(arg)
+      return this.#runPages(p, arg, false)
+    })
   }
 
-  /** Rebuilds built-in projection `name` into a new generation, then switches readers to it. */
-  rebuildProjection(name) {
-    return settle(() => this.#native.rebuildProjection(str(name, 'name')))
+  /**
+   * Rebuilds a projection (a name or a JS projection, as for `runProjection`) from the
+   * start of the log into a new generation while readers keep the current one, then
+   * switches readers to it. An interrupted rebuild resumes where it stopped.
+   */
+  rebuildProjection(p) {
+    return settle(() => {
+      const arg = projectionArg(p)
+      if (typeof arg === 'string') return this.#native.rebuildProjection(arg)
+      return this.#runPages(p, arg, true)
+    })
+  }
+
+  /** Drives a JS projection page by page: the core hands out events and commits each page. */
+  async #runPages(p, { name, filter }, rebuild) {
+    for (;;) {
+      const page = await this.#native.projectionPage(name, filter, rebuild)
+      for (let event = page.next(); event !== null; event = page.next()) {
+        const view = new ViewBatch(INTERNAL, page)
+        try {
+          const r = p.apply(event, view)
+          if (r !== null && typeof r === 'object' && typeof r.then === 'function') await r
+        } catch (err) {
+          endView(view)
+          let failure
+          try {
+            await page.fail(reasonOf(err))
+          } catch (e) {
+            failure = toJsError(e)
+          }
+          if (failure instanceof MnemoError && failure.code === 'projection_failed') failure.cause = err
+          throw failure
+        }
+        endView(view)
+      }
+      if (await page.commit()) return this.#native.projectionStatus(name)
+    }
+  }
+
+  /**
+   * Registers `upcaster(payload: Buffer)`, turning payloads of event type `kind` at schema
+   * `fromSchema` into schema `fromSchema + 1` on every read of this store (stored events
+   * are never rewritten). It must return the new payload synchronously (bytes, a string,
+   * or a value stored as JSON); if it throws, the read rejects with `UpcastError` whose
+   * `reason` is the exception's message. It runs on this thread.
+   */
+  registerUpcaster(kind, fromSchema, upcaster) {
+    try {
+      if (typeof upcaster !== 'function') throw typeError('upcaster', 'a function', upcaster)
+      const wrapped = (payload) => {
+        // Never throws into the addon: a failure is returned as its reason (a string).
+        try {
+          const out = upcaster(payload)
+          if (out !== null && typeof out === 'object' && typeof out.then === 'function') {
+            return 'an upcaster must return the new payload synchronously, not a promise'
+          }
+          return body(out, 'the upcaster\'s result')
+        } catch (err) {
+          return reasonOf(err)
+        }
+      }
+      this.#native.registerUpcaster(str(kind, 'kind'), u32(fromSchema, 'fromSchema'), wrapped)
+    } catch (e) {
+      throw toJsError(e)
+    }
   }
 
   /** Where projection `name` stands (`NotFoundError` if it never ran). */
@@ -942,4 +1099,4 @@ class Mnemo {
   }
 }
 
-module.exports = { Mnemo, Subscription, View, MnemoError, ...errors, ERROR_CODES }
+module.exports = { Mnemo, Subscription, View, ViewBatch, MnemoError, ...errors, ERROR_CODES }

@@ -129,6 +129,18 @@ export declare class NativeMnemo {
   runProjection(name: string): Promise<ProjectionStatus>
   /** Rebuilds built-in projection `name` into a new generation, then switches to it. */
   rebuildProjection(name: string): Promise<ProjectionStatus>
+  /**
+   * The next page of events for projection `name`, applied by JavaScript (`index.js`
+   * runs `apply` for each event and commits the page); with `rebuild`, a page of a
+   * rebuild into a new generation (started unless one is under way).
+   */
+  projectionPage(name: string, filter: EventFilterInput | undefined | null, rebuild: boolean): Promise<NativeProjectionPage>
+  /**
+   * Registers `upcaster` (called on the JS thread with the payload; returns the new
+   * payload as a Buffer or the failure's reason as a string) for events of type `kind`
+   * at schema `fromSchema`, on every read of this store.
+   */
+  registerUpcaster(kind: string, fromSchema: number, upcaster: (arg: Buffer) => Buffer | string): void
   /** Where projection `name` stands (`not_found` if it never ran). */
   projectionStatus(name: string): Promise<ProjectionStatus>
   /** Every projection that has run, by name. */
@@ -150,6 +162,34 @@ export declare class NativeMnemo {
   compact(level: number): Promise<CompactionReport>
   /** Flushes memtables to disk so on-disk sizes are final. */
   flush(): Promise<void>
+}
+
+/**
+ * One page of a projection applied by JavaScript (the native half of the projection
+ * runner in `index.js`).
+ */
+export declare class NativeProjectionPage {
+  /**
+   * The next event to apply (upcast, passing the projection's filter), or `null` at
+   * the end of the page. Taking it confirms the previous one as applied. In memory.
+   */
+  next(): LogEntry | null
+  /** Sets `key` to `value` in the read model (pending until the page commits). */
+  put(key: Uint8Array, value: Uint8Array): void
+  /** Removes `key` from the read model (pending until the page commits). */
+  delete(key: Uint8Array): void
+  /** The value of `key` in the generation this page writes, including pending writes. */
+  get(key: Uint8Array): Promise<Buffer | null>
+  /**
+   * Commits the writes and checkpoint of every event taken; resolves whether the
+   * projection caught up with the log (otherwise the runner takes another page).
+   */
+  commit(): Promise<boolean>
+  /**
+   * The event taken last failed with `reason`: commits the events before it, records
+   * the failure, and rejects with `projection_failed`.
+   */
+  fail(reason: string): Promise<never>
 }
 
 /**

@@ -6,8 +6,9 @@
 # 1. cargo build --release -p mnemo-ffi in the workspace's target dir (RocksDB's C++ already
 #    compiled there is reused): target/release/libmnemo_ffi.so and the uniffi-bindgen binary.
 # 2. Generates bindings/swift/generated/{kotlin,swift} (build outputs, git-ignored).
-# 3. Kotlin: compiles the generated mnemo.kt with tests/kotlin/Test.kt (once; reused while
-#    neither changes) and runs it with java + JNA. Needs Kotlin >= 1.6: Debian's `kotlin`
+# 3. Kotlin: compiles the generated mnemo.kt with kotlin/MnemoFlow.kt and tests/kotlin/Test.kt
+#    (once; reused while none changes) and runs it with java + JNA + kotlinx-coroutines (the
+#    generated suspend functions need it; the jar ships in the Kotlin compiler's lib/). Needs Kotlin >= 1.6: Debian's `kotlin`
 #    package is 1.3.31, too old for uniffi's Kotlin (trailing commas, buildMap), so when no
 #    recent kotlinc is on PATH (or in $KOTLINC) the compiler comes from the npm package
 #    `kotlin-compiler` (the JetBrains distribution), installed once into .tools/. JNA comes
@@ -132,29 +133,32 @@ run_kotlin() {
   [ -f "$jna" ] || { kotlin_skip "no JNA jar (Debian package libjna-java, or set JNA_JAR)"; return; }
   local kotlinc
   kotlinc="$(find_kotlinc)" || { kotlin_skip "no Kotlin >= 1.6 compiler"; return; }
-  local stdlib
+  local stdlib coroutines
   stdlib="$(dirname "$(readlink -f "$kotlinc")")/../lib/kotlin-stdlib.jar"
   [ -f "$stdlib" ] || { fail "Kotlin: no kotlin-stdlib.jar beside $kotlinc"; return; }
+  coroutines="${COROUTINES_JAR:-$(dirname "$(readlink -f "$kotlinc")")/../lib/kotlinx-coroutines-core-jvm.jar}"
+  [ -f "$coroutines" ] || { fail "Kotlin: no kotlinx-coroutines-core-jvm.jar beside $kotlinc (set COROUTINES_JAR)"; return; }
   local version
   version="$("$kotlinc" -version 2>&1 | grep -oE 'kotlinc-jvm [^ ]+' | head -1)"
 
   # kotlinc takes ~40 s: compile once, again only when the sources or the compiler change.
   local jar="$build/kotlin-test.jar" key
-  key="$(cat "$kt" "$here/tests/kotlin/Test.kt" <(echo "$version") | sha256sum | cut -d' ' -f1)"
+  key="$(cat "$kt" "$here/kotlin/MnemoFlow.kt" "$here/tests/kotlin/Test.kt" <(echo "$version") | sha256sum | cut -d' ' -f1)"
   if [ -f "$jar" ] && [ "$(cat "$jar.key" 2>/dev/null)" = "$key" ]; then
     ok "Kotlin: compiled test is up to date ($version)"
   else
     rm -f "$jar" "$jar.key"
-    note "compiling generated Kotlin + Test.kt with $version"
-    if "$kotlinc" -nowarn "$kt" "$here/tests/kotlin/Test.kt" -cp "$jna" -d "$jar"; then
+    note "compiling generated Kotlin + MnemoFlow.kt + Test.kt with $version"
+    if "$kotlinc" -nowarn "$kt" "$here/kotlin/MnemoFlow.kt" "$here/tests/kotlin/Test.kt" \
+      -cp "$jna:$coroutines" -d "$jar"; then
       echo "$key" >"$jar.key"
-      ok "Kotlin: generated mnemo.kt and Test.kt compile ($version)"
+      ok "Kotlin: generated mnemo.kt, MnemoFlow.kt and Test.kt compile ($version)"
     else
       fail "Kotlin: kotlinc failed"
       return
     fi
   fi
-  if java -Djna.library.path="$libdir" -cp "$jar:$jna:$stdlib" TestKt "$transcript"; then
+  if java -Djna.library.path="$libdir" -cp "$jar:$jna:$stdlib:$coroutines" TestKt "$transcript"; then
     ok "Kotlin: Test.kt passed on the JVM ($(java -version 2>&1 | head -1))"
   else
     fail "Kotlin: Test.kt failed"

@@ -203,6 +203,12 @@ fn import(store: &Mnemo, args: ImportArgs, json: bool) -> CmdResult {
             b.set_message(p.path.display().to_string());
         }
     })?;
+    if let Some(b) = &bar {
+        b.set_message("updating the search index");
+    }
+    // The index follows imports in the background; finish it before exiting so the next
+    // search starts at once.
+    store.update_search_index()?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -71,6 +71,15 @@ impl Engine {
         Ok(bytes)
     }
 
+    /// The bytes of a stored blob for a one-off pass over many blobs (indexing): from the
+    /// cache when there, but not added to it, so a scan does not evict what readers use.
+    pub(crate) fn read_blob_for_scan(&self, blob: &BlobRef) -> Result<Arc<Vec<u8>>> {
+        if let Some(hit) = self.blob_cache.as_ref().and_then(|c| c.get(&blob.hash)) {
+            return Ok(hit);
+        }
+        Ok(Arc::new(self.read_blob_uncached(blob)?))
+    }
+
     fn read_blob_uncached(&self, blob: &BlobRef) -> Result<Vec<u8>> {
         let g = self.db()?;
         let frame = g

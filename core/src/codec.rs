@@ -273,6 +273,57 @@ impl Codec {
         Ok(frame)
     }
 
+    /// Whether values are stored unsealed (the [`Plaintext`] seal).
+    pub fn is_plaintext(&self) -> bool {
+        self.seal.id() == Plaintext.id()
+    }
+
+    /// Frame a value stored without compression, for small values where zstd costs more
+    /// than it saves. `buf` holds [`HEADER_LEN`] reserved bytes followed by the value; with
+    /// the plaintext seal the header is written in place (no copy), otherwise the value is
+    /// sealed as [`Codec::encode`] would.
+    pub fn frame_uncompressed(&self, mut buf: Vec<u8>) -> Result<Vec<u8>> {
+        let raw_len = buf
+            .len()
+            .checked_sub(HEADER_LEN)
+            .ok_or_else(|| Error::Storage("frame buffer shorter than its header".into()))?;
+        if raw_len > MAX_VALUE_LEN {
+            return Err(Error::TooLarge {
+                what: "value",
+                size: raw_len as u64,
+                limit: MAX_VALUE_LEN as u64,
+            });
+        }
+        let header = header(COMPRESSION_NONE, self.seal.id(), 0, raw_len as u32);
+        if self.seal.id() == Plaintext.id() {
+            buf[..HEADER_LEN].copy_from_slice(&header);
+            return Ok(buf);
+        }
+        let sealed = self.seal.seal(&header, buf.split_off(HEADER_LEN))?;
+        let mut frame = Vec::with_capacity(HEADER_LEN + sealed.len());
+        frame.extend_from_slice(&header);
+        frame.extend_from_slice(&sealed);
+        Ok(frame)
+    }
+
+    /// Decode a frame and hand the raw value to `f`, borrowing it from `frame` when the
+    /// value is stored uncompressed and unsealed (no copy), decoding it otherwise.
+    pub fn decode_with<T>(&self, frame: &[u8], f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
+        let h = parse_header(frame)?;
+        if h.compression == COMPRESSION_NONE && h.seal == Plaintext.id() && self.seal.id() == h.seal
+        {
+            let body = &frame[HEADER_LEN..];
+            if body.len() != h.raw_len as usize {
+                return Err(Error::corrupted(
+                    "value",
+                    format!("length {} differs from header {}", body.len(), h.raw_len),
+                ));
+            }
+            return f(body);
+        }
+        f(&self.decode(frame)?)
+    }
+
     /// Decode a frame written by [`Codec::encode`].
     pub fn decode(&self, frame: &[u8]) -> Result<Vec<u8>> {
         let dicts = self.dictionaries.read().unwrap_or_else(|e| e.into_inner());
@@ -324,6 +375,18 @@ fn with_dctx(
         })?;
         Ok(out)
     })
+}
+
+/// The header of an uncompressed, unsealed frame of `raw_len` bytes.
+pub fn plain_header(raw_len: usize) -> Result<[u8; HEADER_LEN]> {
+    if raw_len > MAX_VALUE_LEN {
+        return Err(Error::TooLarge {
+            what: "value",
+            size: raw_len as u64,
+            limit: MAX_VALUE_LEN as u64,
+        });
+    }
+    Ok(header(COMPRESSION_NONE, Plaintext.id(), 0, raw_len as u32))
 }
 
 fn header(compression: u8, seal: u8, dict_id: u32, raw_len: u32) -> [u8; HEADER_LEN] {
@@ -447,6 +510,27 @@ mod tests {
         let f = c.encode(ContentKind::Other, b"hi").unwrap();
         assert_eq!(parse_header(&f).unwrap().compression, COMPRESSION_NONE);
         assert_eq!(c.decode(&f).unwrap(), b"hi");
+    }
+
+    #[test]
+    fn uncompressed_frames_decode_both_ways() {
+        let c = codec();
+        let mut buf = vec![0u8; HEADER_LEN];
+        buf.extend_from_slice(b"a value long enough to be worth compressing, but stored as is");
+        let f = c.frame_uncompressed(buf).unwrap();
+        assert_eq!(parse_header(&f).unwrap().compression, COMPRESSION_NONE);
+        let raw = c.decode(&f).unwrap();
+        assert_eq!(&raw[..7], b"a value");
+        let borrowed = c.decode_with(&f, |b| Ok(b.to_vec())).unwrap();
+        assert_eq!(raw, borrowed);
+        // A truncated frame is an error through either path.
+        assert!(c.decode_with(&f[..f.len() - 1], |b| Ok(b.len())).is_err());
+        assert!(c.frame_uncompressed(vec![0; 3]).is_err());
+        let compressed = c.encode(ContentKind::Other, &[b'x'; 500]).unwrap();
+        assert_eq!(
+            c.decode_with(&compressed, |b| Ok(b.to_vec())).unwrap(),
+            vec![b'x'; 500]
+        );
     }
 
     #[test]

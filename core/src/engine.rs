@@ -26,18 +26,18 @@ pub(crate) const CF_SESSIONS: &str = "sessions";
 pub(crate) const CF_SOURCES: &str = "sources";
 /// Column family: content hash → compressed chunk (content-addressed, deduplicated).
 pub(crate) const CF_BLOBS: &str = "blobs";
-/// Column family: search postings (projection).
-pub(crate) const CF_INDEX: &str = "index";
 /// Column family: prompt templates and workflows (projection).
 pub(crate) const CF_PROMPTS: &str = "prompts";
-/// Column family: `(stream, version)` → sequence number, for reading one stream.
+/// Column family: `(stream, first version)` → a run of the stream's sequence numbers, for
+/// reading one stream (see `log::IndexRun`).
 pub(crate) const CF_STREAM_INDEX: &str = "stream_index";
-/// Column family: host projections' read models, `(projection, generation) ++ key`.
+/// Column family: projections' read models (host projections and the search index),
+/// `(projection, generation) ++ key`.
 pub(crate) const CF_VIEWS: &str = "views";
 /// Column family: dictionaries, counters and other engine metadata.
 pub(crate) const CF_META: &str = "meta";
 
-pub(crate) const ALL_CFS: [&str; 10] = [
+pub(crate) const ALL_CFS: [&str; 9] = [
     CF_LOG,
     CF_STREAMS,
     CF_STREAM_INDEX,
@@ -45,7 +45,6 @@ pub(crate) const ALL_CFS: [&str; 10] = [
     CF_SESSIONS,
     CF_SOURCES,
     CF_BLOBS,
-    CF_INDEX,
     CF_PROMPTS,
     CF_META,
 ];
@@ -117,6 +116,26 @@ pub(crate) struct WriterState {
     pub head_hash: [u8; 32],
     /// Running totals, persisted with every commit that changes them.
     pub stats: crate::stats::Counters,
+    /// Current versions of recently written streams, so a commit checks expected versions
+    /// without a read. Only holds committed versions; bounded by [`STREAM_VERSION_CACHE`].
+    pub stream_versions: rustc_hash::FxHashMap<String, u64>,
+}
+
+/// Most stream versions [`WriterState`] remembers before it starts over.
+const STREAM_VERSION_CACHE: usize = 1 << 16;
+
+impl WriterState {
+    /// Remember the versions a successful commit left its streams at.
+    pub fn remember_versions(&mut self, versions: rustc_hash::FxHashMap<String, Option<u64>>) {
+        if self.stream_versions.len() + versions.len() > STREAM_VERSION_CACHE {
+            self.stream_versions.clear();
+        }
+        for (stream, version) in versions {
+            if let Some(v) = version {
+                self.stream_versions.insert(stream, v);
+            }
+        }
+    }
 }
 
 /// Wakes change-feed readers when the log grows.
@@ -184,6 +203,8 @@ pub(crate) struct Engine {
     pub me: std::sync::Weak<Engine>,
     /// Dictionary trainings running in the background.
     pub training: crate::dictionaries::Training,
+    /// The search index's background catch-up.
+    pub indexer: crate::search::Indexer,
     db: RwLock<Option<DB>>,
     pub path: PathBuf,
     pub codec: Codec,
@@ -267,6 +288,7 @@ impl Engine {
         Ok(Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             training: Default::default(),
+            indexer: Default::default(),
             db: RwLock::new(Some(db)),
             path: path.to_path_buf(),
             codec,
@@ -275,6 +297,7 @@ impl Engine {
                 next_seq: last_seq + 1,
                 head_hash,
                 stats,
+                stream_versions: Default::default(),
             }),
             sampler: Mutex::new(sampler),
             dict_lock: Mutex::new(()),

@@ -2,10 +2,12 @@
 //!
 //! Work is split in two so the writer lock is held only for the cheap part:
 //! 1. `prepare_file` (any thread, no lock): parse, lay out and compress each new session's
-//!    blob, build the session records and search postings.
+//!    blob, build the session records.
 //! 2. `commit_files` (writer lock): one atomic commit for a group of prepared files, with one
 //!    `session.imported` event per new session and one `source.imported` event per file,
-//!    whose projections write blobs, rows, postings and counters in the same batch.
+//!    whose projections write blobs, rows and counters in the same batch. The search index
+//!    follows behind (`search::SearchIndex`, caught up in the background and before any
+//!    search).
 //!
 //! `import_paths` runs both as a pipeline: worker threads prepare files while the caller's
 //! thread commits groups of them (group commit: one fsync for several files, each file still
@@ -37,8 +39,6 @@ struct PreparedSession {
     id: [u8; 16],
     record: Vec<u8>,
     blob: PreparedBlob,
-    postings: crate::search::SessionPostings,
-    tokens: u64,
     messages: u64,
     info: SessionInfo,
 }
@@ -137,8 +137,6 @@ impl Engine {
                     tool_call_id: m.message.tool_call_id.clone(),
                 })
                 .collect();
-            let (postings, tokens) =
-                crate::search::build_postings(p.messages.iter().map(|m| m.message.text.as_str()));
             let info = build_info(p, &id, format);
             let blob = self.prepare_blob(&g, &session_blob(raw, &messages)?, &mut seen_blobs)?;
             let raw_len = raw.len() as u32;
@@ -152,8 +150,6 @@ impl Engine {
                 id,
                 record,
                 blob,
-                postings,
-                tokens,
                 messages: p.messages.len() as u64,
                 info,
             });
@@ -207,8 +203,8 @@ impl Engine {
             ));
             plan.push((fi, new));
         }
+        let new_sessions = plan.iter().any(|(_, new)| !new.is_empty());
         self.commit(events, |g, w, batch, entries| {
-            let entries_all = entries;
             let mut entries = entries.iter();
             let mut batch_blobs = HashSet::new();
             for (fi, new) in &plan {
@@ -238,7 +234,6 @@ impl Engine {
                         info: s.info.clone(),
                     })?;
                     batch.put_cf(g.cf(CF_SESSIONS), s.id, row);
-                    w.stats.tokens += s.tokens;
                     w.stats.sessions += 1;
                     w.stats.messages += s.messages;
                 }
@@ -250,17 +245,11 @@ impl Engine {
                 w.stats.sources += 1;
                 w.stats.raw_bytes += f.len;
             }
-            if let Some(first) = entries_all.first() {
-                let sessions = plan.iter().flat_map(|(fi, new)| {
-                    new.iter().map(|&si| {
-                        let s = &files[*fi].sessions[si];
-                        (&s.id, &s.postings)
-                    })
-                });
-                crate::search::commit_postings(g, batch, first.seq, sessions);
-            }
             w.stats.save(g, batch)
         })?;
+        if new_sessions {
+            self.index_in_background();
+        }
         let new_by_file: std::collections::HashMap<usize, &Vec<usize>> =
             plan.iter().map(|(fi, new)| (*fi, new)).collect();
         Ok(files

@@ -10,7 +10,9 @@ use std::time::Duration;
 use rocksdb::{IteratorMode, WriteBatch, DB};
 use serde::{Deserialize, Serialize};
 
-use crate::codec::ContentKind;
+use rustc_hash::FxHashMap;
+
+use crate::codec::{ContentKind, HEADER_LEN};
 use crate::engine::{DbGuard, Engine, WriterState, CF_LOG, CF_STREAMS, CF_STREAM_INDEX};
 use crate::error::{Error, Result};
 use crate::model::Millis;
@@ -34,33 +36,79 @@ pub struct LogEntry {
     /// When it was committed.
     pub timestamp: Millis,
     /// Event body; its encoding depends on `kind`.
+    #[serde(with = "serde_bytes")]
     pub payload: Vec<u8>,
     /// Host metadata (opaque bytes, often JSON); empty for Mnemo's own events.
+    #[serde(with = "serde_bytes")]
     pub metadata: Vec<u8>,
-    /// BLAKE3 over the previous entry's hash and this entry: the log's hash chain.
+    /// The log's hash chain: BLAKE3 over the previous commit's hash and every entry of the
+    /// commit holding this entry (see [`commit_hash`]). All entries of one commit carry the
+    /// same hash; the last entry's hash commits to the whole log up to it.
     pub hash: [u8; 32],
 }
 
+/// The fields of a [`LogEntry`] that its hash covers, borrowed, in the stored order: the
+/// stored value is this body's encoding followed by the 32 hash bytes, which is exactly the
+/// encoding of the whole `LogEntry`.
+#[derive(Serialize)]
+struct EntryBody<'a> {
+    seq: u64,
+    stream: &'a str,
+    version: u64,
+    kind: &'a str,
+    schema: u32,
+    timestamp: Millis,
+    #[serde(with = "serde_bytes")]
+    payload: &'a [u8],
+    #[serde(with = "serde_bytes")]
+    metadata: &'a [u8],
+}
+
+/// Domain separation for the chain hash.
+const CHAIN_DOMAIN: &[u8] = b"mnemo/log/v2\0";
+
+/// The chain hash of one commit: BLAKE3 over a domain tag, the previous commit's hash, the
+/// number of entries and their canonical frames, concatenated. An entry's canonical frame
+/// is its uncompressed, unsealed frame ([`crate::codec::plain_header`] and the encoded
+/// entry) with the 32 hash bytes zeroed; it is what the log stores for a small entry of a
+/// plaintext store. One hash per commit over contiguous bytes lets BLAKE3 hash many chunks
+/// at once, where a hash per small entry cost more than the rest of an append.
+pub(crate) fn commit_hash(previous: &[u8; 32], entries: u64, frames: &[u8]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(CHAIN_DOMAIN);
+    h.update(previous);
+    h.update(&entries.to_be_bytes());
+    h.update(frames);
+    *h.finalize().as_bytes()
+}
+
+/// Append the canonical frame of `entry` (its hash zeroed) to `buf`; returns its range.
+pub(crate) fn push_canonical_frame(
+    entry: &LogEntry,
+    buf: &mut Vec<u8>,
+) -> Result<std::ops::Range<usize>> {
+    let start = buf.len();
+    buf.resize(start + HEADER_LEN, 0);
+    postcard::to_io(&entry.body(), &mut *buf)
+        .map_err(|e| Error::Storage(format!("encoding log entry: {e}")))?;
+    buf.extend_from_slice(&GENESIS_HASH);
+    let raw_len = buf.len() - start - HEADER_LEN;
+    buf[start..start + HEADER_LEN].copy_from_slice(&crate::codec::plain_header(raw_len)?);
+    Ok(start..buf.len())
+}
+
 impl LogEntry {
-    /// The hash this entry must carry, given the previous entry's hash.
-    pub fn chained_hash(&self, previous: &[u8; 32]) -> [u8; 32] {
-        let mut h = blake3::Hasher::new();
-        h.update(b"mnemo/log/v1\0");
-        h.update(previous);
-        h.update(&self.seq.to_be_bytes());
-        for field in [
-            self.stream.as_bytes(),
-            self.kind.as_bytes(),
-            &self.payload,
-            &self.metadata,
-        ] {
-            h.update(&(field.len() as u64).to_be_bytes());
-            h.update(field);
+    fn body(&self) -> EntryBody<'_> {
+        EntryBody {
+            seq: self.seq,
+            stream: &self.stream,
+            version: self.version,
+            kind: &self.kind,
+            schema: self.schema,
+            timestamp: self.timestamp,
+            payload: &self.payload,
+            metadata: &self.metadata,
         }
-        h.update(&self.version.to_be_bytes());
-        h.update(&self.schema.to_be_bytes());
-        h.update(&self.timestamp.to_be_bytes());
-        *h.finalize().as_bytes()
     }
 }
 
@@ -113,13 +161,79 @@ impl NewEvent {
     }
 }
 
-/// Key of the stream index: `(stream, version)` → sequence number.
+/// Key of the stream index: `(stream, first version)` of a run of a stream's events that
+/// one commit appended with consecutive sequence numbers; the value is [`IndexRun`].
 pub(crate) fn stream_index_key(stream: &str, version: u64) -> Vec<u8> {
     crate::keys::KeyBuilder::new()
         .str(stream)
         .u64(version)
         .finish()
 }
+
+/// A run of one stream's events in the log: versions `first_version..first_version + len`
+/// are at sequence numbers `first_seq..first_seq + len`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IndexRun {
+    /// Version of the run's first event.
+    pub first_version: u64,
+    /// Sequence number of the run's first event.
+    pub first_seq: u64,
+    /// Number of events in the run (at least 1).
+    pub len: u64,
+}
+
+impl IndexRun {
+    /// The stored value: first sequence number and length, big-endian.
+    pub fn value(&self) -> [u8; 16] {
+        let mut v = [0u8; 16];
+        v[..8].copy_from_slice(&self.first_seq.to_be_bytes());
+        v[8..].copy_from_slice(&self.len.to_be_bytes());
+        v
+    }
+
+    /// Read a run back from its key's version and its value.
+    pub fn decode(first_version: u64, value: &[u8]) -> Result<Self> {
+        let bad = || Error::corrupted("stream index", "run value is not 16 bytes");
+        let first_seq = u64::from_be_bytes(
+            value
+                .get(..8)
+                .ok_or_else(bad)?
+                .try_into()
+                .map_err(|_| bad())?,
+        );
+        let len = u64::from_be_bytes(
+            value
+                .get(8..16)
+                .ok_or_else(bad)?
+                .try_into()
+                .map_err(|_| bad())?,
+        );
+        if len == 0 || value.len() != 16 {
+            return Err(bad());
+        }
+        Ok(IndexRun {
+            first_version,
+            first_seq,
+            len,
+        })
+    }
+
+    /// Version of the run's last event.
+    pub fn last_version(&self) -> u64 {
+        self.first_version + self.len - 1
+    }
+
+    /// Sequence number of `version`, which must lie in the run.
+    pub fn seq_of(&self, version: u64) -> u64 {
+        self.first_seq + (version - self.first_version)
+    }
+}
+
+/// Log entries whose encoding is shorter than this are stored without compression: zstd
+/// costs more per small entry than it saves (host events of a few hundred bytes), and the
+/// append path is the event store's hot path. Longer entries (Mnemo's session records,
+/// large host payloads) are compressed with the log's trained dictionary.
+pub(crate) const LOG_COMPRESS_MIN: usize = 512;
 
 pub(crate) fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
@@ -160,6 +274,14 @@ fn stream_version(g: &DbGuard<'_>, stream: &str) -> Result<Option<u64>> {
     }
 }
 
+fn put_run(g: &DbGuard<'_>, batch: &mut WriteBatch, stream: &str, run: &IndexRun) {
+    batch.put_cf(
+        g.cf(CF_STREAM_INDEX),
+        stream_index_key(stream, run.first_version),
+        run.value(),
+    );
+}
+
 impl Engine {
     /// Append `events` atomically and write their projections: `project` adds the view
     /// writes to the same batch. Returns the committed entries. Either everything is
@@ -195,11 +317,29 @@ impl Engine {
     ) -> Result<(Vec<LogEntry>, T)> {
         let g = self.db()?;
         let mut batch = WriteBatch::default();
-        let mut entries = Vec::with_capacity(events.len());
-        let mut versions: std::collections::HashMap<String, Option<u64>> = Default::default();
+        let mut entries: Vec<LogEntry> = Vec::with_capacity(events.len());
+        // Each stream's version as this commit moves it (None: no events yet).
+        let mut versions: FxHashMap<String, Option<u64>> = FxHashMap::default();
         let timestamp = now_millis();
         let mut seq = writer.next_seq;
-        let mut head = writer.head_hash;
+        // The run of one stream's consecutive events being built, flushed to the index when
+        // the stream changes.
+        let mut run: Option<(usize, IndexRun)> = None;
+        // The canonical frames of the commit's entries, back to back (see `commit_hash`).
+        let mut buf = Vec::with_capacity(
+            events
+                .iter()
+                .map(|e| {
+                    HEADER_LEN
+                        + 64
+                        + e.stream.len()
+                        + e.kind.len()
+                        + e.payload.len()
+                        + e.metadata.len()
+                })
+                .sum(),
+        );
+        let mut frames = Vec::with_capacity(events.len());
         for ev in events {
             if ev.payload.len() > MAX_PAYLOAD_LEN {
                 return Err(Error::TooLarge {
@@ -208,9 +348,16 @@ impl Engine {
                     limit: MAX_PAYLOAD_LEN as u64,
                 });
             }
-            let current = match versions.get(&ev.stream) {
+            let current = match versions.get(ev.stream.as_str()) {
                 Some(v) => *v,
-                None => stream_version(&g, &ev.stream)?,
+                None => {
+                    let v = match writer.stream_versions.get(ev.stream.as_str()) {
+                        Some(v) => Some(*v),
+                        None => stream_version(&g, &ev.stream)?,
+                    };
+                    versions.insert(ev.stream.clone(), v);
+                    v
+                }
             };
             let ok = match ev.expected {
                 Expected::Any => true,
@@ -225,8 +372,10 @@ impl Engine {
                 });
             }
             let version = current.unwrap_or(0) + 1;
-            versions.insert(ev.stream.clone(), Some(version));
-            let mut entry = LogEntry {
+            if let Some(v) = versions.get_mut(ev.stream.as_str()) {
+                *v = Some(version);
+            }
+            let entry = LogEntry {
                 seq,
                 stream: ev.stream,
                 version,
@@ -237,20 +386,63 @@ impl Engine {
                 metadata: ev.metadata,
                 hash: GENESIS_HASH,
             };
-            entry.hash = entry.chained_hash(&head);
-            head = entry.hash;
-            let raw = postcard::to_stdvec(&entry)
-                .map_err(|e| Error::Storage(format!("encoding log entry: {e}")))?;
-            let frame = self.encode_sampled(ContentKind::Record, &raw)?;
-            writer.stats.log_stored_bytes += frame.len() as u64;
-            batch.put_cf(g.cf(CF_LOG), seq_key(seq), frame);
-            batch.put_cf(
-                g.cf(CF_STREAM_INDEX),
-                stream_index_key(&entry.stream, version),
-                seq.to_be_bytes(),
-            );
+            frames.push(push_canonical_frame(&entry, &mut buf)?);
+            run = match run {
+                Some((at, r))
+                    if entries[at].stream == entry.stream && r.first_seq + r.len == seq =>
+                {
+                    Some((
+                        at,
+                        IndexRun {
+                            len: r.len + 1,
+                            ..r
+                        },
+                    ))
+                }
+                previous => {
+                    if let Some((at, r)) = previous {
+                        put_run(&g, &mut batch, &entries[at].stream, &r);
+                    }
+                    Some((
+                        entries.len(),
+                        IndexRun {
+                            first_version: version,
+                            first_seq: seq,
+                            len: 1,
+                        },
+                    ))
+                }
+            };
             entries.push(entry);
             seq += 1;
+        }
+        if let Some((at, r)) = run {
+            put_run(&g, &mut batch, &entries[at].stream, &r);
+        }
+        let head = if entries.is_empty() {
+            writer.head_hash
+        } else {
+            commit_hash(&writer.head_hash, entries.len() as u64, &buf)
+        };
+        let mut log_bytes = 0u64;
+        for (entry, range) in entries.iter_mut().zip(frames) {
+            entry.hash = head;
+            buf[range.end - head.len()..range.end].copy_from_slice(&head);
+            let frame = &buf[range];
+            let raw = &frame[HEADER_LEN..];
+            let key = seq_key(entry.seq);
+            if raw.len() >= LOG_COMPRESS_MIN {
+                let encoded = self.encode_sampled(ContentKind::Record, raw)?;
+                log_bytes += encoded.len() as u64;
+                batch.put_cf(g.cf(CF_LOG), key, encoded);
+            } else if self.codec.is_plaintext() {
+                log_bytes += frame.len() as u64;
+                batch.put_cf(g.cf(CF_LOG), key, frame);
+            } else {
+                let sealed = self.codec.frame_uncompressed(frame.to_vec())?;
+                log_bytes += sealed.len() as u64;
+                batch.put_cf(g.cf(CF_LOG), key, sealed);
+            }
         }
         // Each stream's new version, once per commit however many of its events it holds.
         for (stream, version) in &versions {
@@ -258,10 +450,12 @@ impl Engine {
                 batch.put_cf(g.cf(CF_STREAMS), stream.as_bytes(), v.to_be_bytes());
             }
         }
+        writer.stats.log_stored_bytes += log_bytes;
         let out = project(&g, writer, &mut batch, &entries)?;
         g.db().write_opt(batch, &self.write_options())?;
         writer.next_seq = seq;
         writer.head_hash = head;
+        writer.remember_versions(versions);
         Ok((entries, out))
     }
 
@@ -273,8 +467,9 @@ impl Engine {
 
     /// Decode one stored log value.
     pub(crate) fn decode_entry(&self, frame: &[u8]) -> Result<LogEntry> {
-        let raw = self.codec.decode(frame)?;
-        postcard::from_bytes(&raw).map_err(|e| Error::corrupted("log entry", e))
+        self.codec.decode_with(frame, |raw| {
+            postcard::from_bytes(raw).map_err(|e| Error::corrupted("log entry", e))
+        })
     }
 
     /// The entry at `seq`, if any.

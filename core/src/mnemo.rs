@@ -23,7 +23,8 @@ use crate::stats::Stats;
 use crate::workflows::RenderedStep;
 use crate::Options;
 
-/// A Mnemo store. Clone it freely; all clones share one open database.
+/// A Mnemo store. Clone it freely; all clones share one open database, which closes when
+/// the last clone is dropped (or at [`Mnemo::close`]).
 #[derive(Clone)]
 pub struct Mnemo {
     engine: Arc<Engine>,
@@ -31,6 +32,18 @@ pub struct Mnemo {
     sessions: Arc<crate::sessions::SessionCache>,
     /// Recently read prompt templates, valid until the next write (shared by all clones).
     prompts: Arc<crate::prompts::PromptCache>,
+    _open: Arc<OpenHandle>,
+}
+
+/// Closes the store when the last [`Mnemo`] clone goes, even while background work (the
+/// search indexer, dictionary training) still holds the engine: the directory is free to
+/// open again as soon as the drop returns.
+struct OpenHandle(Arc<Engine>);
+
+impl Drop for OpenHandle {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 impl std::fmt::Debug for Mnemo {
@@ -188,8 +201,10 @@ impl Mnemo {
     /// Open (or create) the store in `dir`. A second open of the same directory while this
     /// one is open, from this or another process, fails with [`Error::Locked`].
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Mnemo> {
+        let engine = Engine::open(dir.as_ref(), options)?;
         Ok(Mnemo {
-            engine: Engine::open(dir.as_ref(), options)?,
+            _open: Arc::new(OpenHandle(engine.clone())),
+            engine,
             sessions: Arc::new(crate::sessions::SessionCache::new()),
             prompts: Arc::new(crate::prompts::PromptCache::new()),
         })
@@ -485,6 +500,15 @@ impl Mnemo {
     pub fn compact(&self, level: i32) -> Result<crate::compaction::CompactionReport> {
         self.engine.training.wait_idle();
         self.engine.compact_blobs(level)
+    }
+
+    /// Bring the search index up to date with every imported session now (searches do this
+    /// themselves first; the index also follows imports in the background). Returns where
+    /// the index projection stands.
+    pub fn update_search_index(&self) -> Result<crate::events::projection::ProjectionStatus> {
+        self.engine
+            .run_to_head(&mut crate::search::SearchIndex::default())?;
+        self.projection_status(crate::search::SEARCH_INDEX)
     }
 
     /// Wait for background dictionary training, then flush memtables to disk so on-disk

@@ -1,22 +1,41 @@
-//! Keyword search over message text: a BM25-ranked inverted index kept as a projection in
-//! the `index` column family, written in the same atomic batch as the session it indexes.
+//! Keyword search over message text: a BM25-ranked inverted index kept by the projection
+//! [`SearchIndex`], run by the same machinery as host projections (`events::projection`):
+//! its postings and its checkpoint commit together in one atomic batch per page of
+//! `session.imported` events, it is caught up before every search (so a search sees every
+//! session imported before it), kept current in the background after imports, and rebuilt
+//! blue-green with `rebuild_projection` (CLI: `mnemo projections rebuild search-index`).
+//!
+//! Indexing behind the import rather than in its commit keeps tokenising off the import's
+//! path and merges the postings of up to a page of sessions into one key per term, where a
+//! key per term per imported file made memtable inserts the largest cost of an import.
 //!
 //! Why not tantivy: its segments commit separately from RocksDB, so a crash between the two
-//! commits would leave the index and the store disagreeing; keeping postings in RocksDB
-//! makes the index exactly as durable as the log entry that produced it, and the corpus
-//! (messages of coding sessions) is small enough per store for plain BM25 over postings.
+//! commits would leave the index and its checkpoint disagreeing; keeping postings in RocksDB
+//! makes the index exactly as durable as its checkpoint, and the corpus (messages of coding
+//! sessions) is small enough per store for plain BM25 over postings.
 //!
-//! Posting key: `(term, sequence number of the commit)`; value: for each session of that
-//! commit holding the term, its id, then for each message holding the term, varints
-//! `message index delta, term frequency, message length in tokens`.
+//! Read-model keys (under the projection's generation prefix in `views`): postings
+//! `(term, first sequence number of the page)` → for each session of that page holding the
+//! term, its id, a varint length, then for each message holding the term, varints
+//! `message index delta, term frequency, message length in tokens`; and [`TOTALS_KEY`] →
+//! messages and tokens indexed (for BM25's average length).
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::engine::{Engine, CF_INDEX};
+use crate::engine::{Engine, CF_VIEWS};
 use crate::error::{Error, Result};
+use crate::events::projection::{generation_prefix, Projection, ViewBatch};
+use crate::events::EventFilter;
 use crate::keys::KeyBuilder;
+use crate::log::LogEntry;
+use crate::sessions::{SessionRecord, SESSION_IMPORTED};
+
+/// Name of the search index projection.
+pub const SEARCH_INDEX: &str = "search-index";
+/// Read-model key of the index totals (never a term key: those start with a term byte).
+pub const TOTALS_KEY: &[u8] = b"\0totals";
 
 type FxHashMap<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
 
@@ -191,28 +210,107 @@ pub(crate) fn build_postings<'a>(texts: impl Iterator<Item = &'a str>) -> (Sessi
     (out, total)
 }
 
-/// Merge the postings of the sessions of one commit into one key per term,
-/// `(term, group seq)` → repeated `session id (16 B), varint length, postings`, and add
-/// them to `batch` in key order. Far fewer keys than one per (term, session).
-pub(crate) fn commit_postings<'a>(
-    g: &crate::engine::DbGuard<'_>,
-    batch: &mut rocksdb::WriteBatch,
-    group_seq: u64,
-    sessions: impl Iterator<Item = (&'a [u8; 16], &'a SessionPostings)>,
-) {
-    let mut merged: std::collections::BTreeMap<&str, Vec<u8>> = std::collections::BTreeMap::new();
-    for (id, postings) in sessions {
-        for (term, value) in postings {
-            let slot = merged.entry(term.as_str()).or_default();
-            slot.extend_from_slice(id);
-            put_varint(slot, value.len() as u64);
-            slot.extend_from_slice(value);
+/// The background indexer's flags (see [`Engine::index_in_background`]).
+#[derive(Debug, Default)]
+pub(crate) struct Indexer {
+    running: std::sync::atomic::AtomicBool,
+    again: std::sync::atomic::AtomicBool,
+}
+
+/// The search index projection: postings of every imported session's messages.
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    /// Postings of the page's sessions applied so far, written by `end_page`.
+    pending: Vec<([u8; 16], SessionPostings)>,
+    /// Sequence number of the page's first indexed session.
+    first_seq: Option<u64>,
+    /// Messages and tokens in `pending`.
+    messages: u64,
+    tokens: u64,
+}
+
+/// Messages and tokens indexed.
+fn read_totals(value: Option<&[u8]>) -> std::result::Result<(u64, u64), String> {
+    match value {
+        None => Ok((0, 0)),
+        Some(v) if v.len() == 16 => {
+            let (m, t) = v.split_at(8);
+            let num = |b: &[u8]| u64::from_be_bytes(b.try_into().unwrap_or([0; 8]));
+            Ok((num(m), num(t)))
+        }
+        Some(_) => Err("index totals are not 16 bytes".into()),
+    }
+}
+
+impl Projection for SearchIndex {
+    fn name(&self) -> &str {
+        SEARCH_INDEX
+    }
+
+    fn filter(&self) -> EventFilter {
+        EventFilter {
+            stream_prefix: Some("session/".into()),
+            kinds: vec![SESSION_IMPORTED.into()],
         }
     }
-    for (term, value) in merged {
-        let key = KeyBuilder::new().str(term).u64(group_seq).finish();
-        batch.put_cf(g.cf(CF_INDEX), key, value);
+
+    fn apply(&mut self, e: &LogEntry, view: &mut ViewBatch<'_>) -> std::result::Result<(), String> {
+        let rec: SessionRecord =
+            postcard::from_bytes(&e.payload).map_err(|err| format!("session record: {err}"))?;
+        let id: [u8; 16] = hex_id(&rec.info.id).ok_or("session record: bad id")?;
+        let texts = view
+            .engine()
+            .session_texts(&rec)
+            .map_err(|err| err.to_string())?;
+        let (postings, tokens) = build_postings(texts.iter().map(String::as_str));
+        self.first_seq.get_or_insert(e.seq);
+        self.messages += texts.len() as u64;
+        self.tokens += tokens;
+        self.pending.push((id, postings));
+        Ok(())
     }
+
+    fn end_page(&mut self, view: &mut ViewBatch<'_>) -> std::result::Result<(), String> {
+        let pending = std::mem::take(&mut self.pending);
+        let (messages, tokens) = (
+            std::mem::take(&mut self.messages),
+            std::mem::take(&mut self.tokens),
+        );
+        let Some(first_seq) = self.first_seq.take() else {
+            return Ok(());
+        };
+        let mut merged: std::collections::BTreeMap<&str, Vec<u8>> =
+            std::collections::BTreeMap::new();
+        for (id, postings) in &pending {
+            for (term, value) in postings {
+                let slot = merged.entry(term.as_str()).or_default();
+                slot.extend_from_slice(id);
+                put_varint(slot, value.len() as u64);
+                slot.extend_from_slice(value);
+            }
+        }
+        for (term, value) in merged {
+            view.put(&KeyBuilder::new().str(term).u64(first_seq).finish(), &value);
+        }
+        let current = view.get(TOTALS_KEY).map_err(|e| e.to_string())?;
+        let (m, t) = read_totals(current.as_deref())?;
+        let mut totals = [0u8; 16];
+        totals[..8].copy_from_slice(&(m + messages).to_be_bytes());
+        totals[8..].copy_from_slice(&(t + tokens).to_be_bytes());
+        view.put(TOTALS_KEY, &totals);
+        Ok(())
+    }
+}
+
+fn hex_id(hex: &str) -> Option<[u8; 16]> {
+    if hex.len() != 32 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Split a merged posting value into (session id, postings) pairs.
@@ -256,6 +354,42 @@ fn decode_postings(value: &[u8]) -> Result<Vec<(u32, u32, u32)>> {
 }
 
 impl Engine {
+    /// Catch the search index up on a background thread, unless one is already doing it (it
+    /// then goes round once more). Errors are left in the projection's status; the next
+    /// search runs the index again and reports them.
+    pub(crate) fn index_in_background(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.indexer.again.store(true, SeqCst);
+        if self.indexer.running.swap(true, SeqCst) {
+            return;
+        }
+        let Some(engine) = self.me.upgrade() else {
+            self.indexer.running.store(false, SeqCst);
+            return;
+        };
+        std::thread::spawn(move || loop {
+            engine.indexer.again.store(false, SeqCst);
+            let _ = engine.run_to_head(&mut SearchIndex::default());
+            engine.indexer.running.store(false, SeqCst);
+            // A kick that came while running found `running` set: go round again for it.
+            if engine.closed.load(SeqCst)
+                || !engine.indexer.again.load(SeqCst)
+                || engine.indexer.running.swap(true, SeqCst)
+            {
+                break;
+            }
+        });
+    }
+
+    /// Messages and tokens the search index holds (as far as it has caught up).
+    pub(crate) fn index_totals(&self) -> Result<(u64, u64)> {
+        let mut key = generation_prefix(SEARCH_INDEX, self.load_state(SEARCH_INDEX)?.active);
+        key.extend_from_slice(TOTALS_KEY);
+        let g = self.db()?;
+        let value = g.db().get_pinned_cf(g.cf(CF_VIEWS), key)?;
+        read_totals(value.as_deref()).map_err(|e| Error::corrupted("search index", e))
+    }
+
     /// BM25 search; returns session hits best first, at most `limit` messages per session.
     /// `keep` filters sessions by id before ranking.
     pub(crate) fn search_index(
@@ -264,20 +398,21 @@ impl Engine {
         keep: &dyn Fn(&[u8]) -> bool,
         per_session: usize,
     ) -> Result<Vec<(Vec<u8>, SessionHit)>> {
-        let (messages, tokens) = {
-            let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            (w.stats.messages.max(1) as f64, w.stats.tokens as f64)
-        };
+        self.run_to_head(&mut SearchIndex::default())?;
+        let base = generation_prefix(SEARCH_INDEX, self.load_state(SEARCH_INDEX)?.active);
+        let (messages, tokens) = self.index_totals()?;
+        let g = self.db()?;
+        let (messages, tokens) = (messages.max(1) as f64, tokens as f64);
         let avg_len = (tokens / messages).max(1.0);
         let mut terms: Vec<String> = tokenize(query);
         terms.sort();
         terms.dedup();
-        let g = self.db()?;
         let mut scores: HashMap<(Vec<u8>, u32), f64> = HashMap::new();
         for term in &terms {
-            let prefix = KeyBuilder::new().str(term).finish();
+            let mut prefix = base.clone();
+            prefix.extend_from_slice(&KeyBuilder::new().str(term).finish());
             let mut matches = Vec::new();
-            for item in g.db().prefix_iterator_cf(g.cf(CF_INDEX), &prefix) {
+            for item in g.db().prefix_iterator_cf(g.cf(CF_VIEWS), &prefix) {
                 let (k, v) = item?;
                 if !k.starts_with(&prefix) {
                     break;

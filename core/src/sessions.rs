@@ -401,6 +401,15 @@ impl Engine {
         })
     }
 
+    /// The message texts of a stored session, in order (for indexing).
+    pub(crate) fn session_texts(&self, rec: &SessionRecord) -> Result<Vec<String>> {
+        let blob = self.read_blob_for_scan(&rec.blob)?;
+        let (raw, index) = split_blob(&blob, rec.raw_len)?;
+        let stored: Vec<StoredMessage> =
+            postcard::from_bytes(index).map_err(|e| Error::corrupted("message index", e))?;
+        stored.iter().map(|m| resolve_text(raw, &m.text)).collect()
+    }
+
     /// Session metadata only (no message bodies): one point read for a full id.
     pub(crate) fn session_info(&self, id_or_prefix: &str) -> Result<SessionInfo> {
         self.find_session(id_or_prefix, |v| {

@@ -30,7 +30,8 @@ pub struct Counters {
     pub log_stored_bytes: u64,
     /// Blob bytes not stored because the same content was already stored.
     pub dedup_bytes: u64,
-    /// Indexed tokens over all messages.
+    /// Tokens in the search index (which follows imports in the background; see
+    /// [`crate::Mnemo::update_search_index`]).
     pub tokens: u64,
     /// Prompt template versions stored.
     pub prompt_versions: u64,
@@ -97,12 +98,13 @@ impl Stats {
 
 impl Engine {
     pub(crate) fn stats(&self) -> Result<Stats> {
-        let counters = self
+        let mut counters = self
             .writer
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .stats
             .clone();
+        counters.tokens = self.index_totals()?.1;
         let g = self.db()?;
         let mut column_families = Vec::new();
         for name in ALL_CFS {

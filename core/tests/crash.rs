@@ -156,8 +156,20 @@ fn kill_9_loses_nothing_acknowledged() {
             assert_eq!(full.messages.len() as u32, s.message_count);
             store.export_session(&s.id).unwrap();
         }
+        // The search index (a projection that lags imports) catches up after the kill, and
+        // finds as many messages as the store holds.
+        store
+            .verify_log()
+            .unwrap_or_else(|e| panic!("round {round}: hash chain after kill: {e}"));
+        let index = store.update_search_index().unwrap();
+        assert_eq!(index.lag(), 0, "round {round}: {index:?}");
+        assert!(index.error.is_none(), "round {round}: {index:?}");
         let stats = store.stats().unwrap();
         assert!(stats.counters.sources >= acked_files);
+        assert!(
+            stats.counters.sessions == 0 || stats.counters.tokens > 0,
+            "round {round}: sessions stored but nothing indexed"
+        );
         eprintln!(
             "round {round} ({mode}): killed after {delay} ms, {acked_files} files acked, {} sources stored",
             stats.counters.sources

@@ -1,6 +1,7 @@
 //! The event store on host streams: appends with optimistic concurrency, stream and log
 //! reads, subscriptions with checkpoints, projections (exactly-once, failure and resume,
-//! blue-green rebuild), snapshots, upcasters and the hash chain.
+//! blue-green rebuild; run by the core or page by page by host code), snapshots, upcasters
+//! and the hash chain.
 
 use std::time::Duration;
 
@@ -366,6 +367,126 @@ fn blue_green_rebuild_switches_atomically() {
     assert_eq!(count(&s, "counts", "sale"), 1400);
 }
 
+/// Applies every page of `name` as a host would, counting events per type like `Counter`;
+/// `boom` fails unless `fixed`. Returns the final result of the last page.
+fn run_pages(s: &Mnemo, name: &str, rebuild: bool, step: u64, fixed: bool) -> mnemo::Result<()> {
+    let filter = EventFilter {
+        stream_prefix: Some("shop-".into()),
+        kinds: vec![],
+    };
+    loop {
+        let mut page = s.projection_page(name, filter.clone(), rebuild)?;
+        while let Some(e) = page.next_event() {
+            let n = page
+                .get(e.kind.as_bytes())?
+                .map_or(0, |v| u64::from_be_bytes(v.try_into().unwrap()));
+            page.put(e.kind.as_bytes(), &(n + step).to_be_bytes());
+            if e.payload == b"boom" && !fixed {
+                return Err(page.fail("cannot handle boom"));
+            }
+        }
+        if page.commit()? {
+            return Ok(());
+        }
+    }
+}
+
+#[test]
+fn host_driven_pages_have_the_runner_semantics() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    for i in 0..1100 {
+        s.append("shop-1", Expected::Any, vec![ev("sale", &i.to_string())])
+            .unwrap();
+    }
+    s.append("other", Expected::Any, vec![ev("sale", "ignored")])
+        .unwrap();
+    let boom = s
+        .append("shop-2", Expected::Any, vec![ev("refund", "boom")])
+        .unwrap();
+    s.append("shop-2", Expected::Any, vec![ev("refund", "ok")])
+        .unwrap();
+
+    // A failing event stops the projection there: earlier pages and events are committed,
+    // its own writes are not, the status records it.
+    match run_pages(&s, "pages", false, 1, false) {
+        Err(Error::ProjectionFailed { name, seq, reason }) => {
+            assert_eq!((name.as_str(), seq), ("pages", boom.first_seq));
+            assert_eq!(reason, "cannot handle boom");
+        }
+        other => panic!("expected ProjectionFailed, got {other:?}"),
+    }
+    let status = s.projection_status("pages").unwrap();
+    assert_eq!(status.checkpoint, boom.first_seq - 1);
+    assert_eq!(status.error.as_ref().unwrap().seq, boom.first_seq);
+    assert_eq!(
+        count(&s, "pages", "sale"),
+        1100,
+        "other stream filtered out"
+    );
+    assert_eq!(count(&s, "pages", "refund"), 0);
+    // Again without a fix: the same event fails, nothing is skipped.
+    assert!(matches!(
+        run_pages(&s, "pages", false, 1, false),
+        Err(Error::ProjectionFailed { seq, .. }) if seq == boom.first_seq
+    ));
+    run_pages(&s, "pages", false, 1, true).unwrap();
+    let status = s.projection_status("pages").unwrap();
+    assert!(status.error.is_none());
+    assert_eq!(status.lag(), 0);
+    assert_eq!(count(&s, "pages", "refund"), 2);
+    // Exactly once: another run applies nothing twice.
+    run_pages(&s, "pages", false, 1, true).unwrap();
+    assert_eq!(count(&s, "pages", "sale"), 1100);
+
+    // A page dropped without commit writes nothing; a page taken before another runner
+    // advanced the projection cannot commit over it.
+    s.append("shop-3", Expected::Any, vec![ev("sale", "late")])
+        .unwrap();
+    let mut dropped = s
+        .projection_page("pages", EventFilter::default(), false)
+        .unwrap();
+    assert!(dropped.next_event().is_some());
+    dropped.put(b"sale", b"garbage");
+    drop(dropped);
+    let mut stale = s
+        .projection_page("pages", EventFilter::default(), false)
+        .unwrap();
+    stale.put(b"sale", b"garbage");
+    run_pages(&s, "pages", false, 1, true).unwrap();
+    assert!(matches!(stale.commit(), Err(Error::Conflict { .. })));
+    assert_eq!(count(&s, "pages", "sale"), 1101);
+    // fail() needs an event taken.
+    let page = s
+        .projection_page("pages", EventFilter::default(), false)
+        .unwrap();
+    assert!(matches!(page.fail("x"), Error::InvalidInput(_)));
+
+    // A rebuild by pages writes a new generation, readers keep the old one until the last
+    // page commits, then switch.
+    let mut page = s
+        .projection_page("pages", EventFilter::default(), true)
+        .unwrap();
+    assert!(page.next_event().is_some());
+    page.put(b"sale", &7u64.to_be_bytes());
+    assert!(!page.commit().unwrap());
+    let status = s.projection_status("pages").unwrap();
+    assert_eq!(
+        (status.generation, status.rebuilding.map(|r| r.0)),
+        (0, Some(1))
+    );
+    assert_eq!(
+        count(&s, "pages", "sale"),
+        1101,
+        "readers still see generation 0"
+    );
+    // The rebuild resumes where it stopped (the `7` written above stays: it was committed).
+    run_pages(&s, "pages", true, 2, true).unwrap();
+    let status = s.projection_status("pages").unwrap();
+    assert_eq!((status.generation, status.rebuilding), (1, None));
+    assert_eq!(count(&s, "pages", "refund"), 4);
+}
+
 #[derive(Debug, PartialEq)]
 struct Balance(i64);
 
@@ -512,4 +633,113 @@ fn counters_of_host_events_survive_reopen() {
     let s = open(dir.path());
     assert_eq!(s.stats().unwrap().counters, before);
     assert_eq!(s.stream_version("a").unwrap(), Some(100));
+}
+
+mod stream_reads {
+    //! `read_stream` against a model of the log: streams written in runs of several events
+    //! per commit, interleaved with other streams in the same commit, read from every
+    //! version in both directions with every limit.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn read_stream_matches_a_model(
+            commits in proptest::collection::vec(
+                proptest::collection::vec((0usize..3, 1usize..4), 1..4),
+                1..6,
+            ),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let s = Mnemo::open(dir.path(), Options { sync_writes: false, ..Options::default() }).unwrap();
+            let names = ["a", "b", "c"];
+            // (stream, version) -> payload, in version order per stream.
+            let mut model: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+            for (ci, commit) in commits.iter().enumerate() {
+                let batches: Vec<(String, Expected, Vec<EventData>)> = commit
+                    .iter()
+                    .enumerate()
+                    .map(|(bi, &(stream, n))| {
+                        let events = (0..n)
+                            .map(|k| {
+                                let p = format!("{ci}.{bi}.{k}");
+                                model[stream].push(p.clone());
+                                ev("e", &p)
+                            })
+                            .collect();
+                        (names[stream].to_string(), Expected::Any, events)
+                    })
+                    .collect();
+                s.append_many(batches).unwrap();
+            }
+            for (i, name) in names.iter().enumerate() {
+                let want = &model[i];
+                if want.is_empty() {
+                    let missing = matches!(
+                        s.read_stream(name, 1, ReadDirection::Forward, 10),
+                        Err(Error::NotFound { .. })
+                    );
+                    prop_assert!(missing);
+                    continue;
+                }
+                let n = want.len() as u64;
+                for from in 0..=n + 1 {
+                    for limit in [1usize, 2, 5, 100] {
+                        let fwd = s.read_stream(name, from, ReadDirection::Forward, limit).unwrap();
+                        let expect: Vec<u64> = (from.max(1)..=n).take(limit).collect();
+                        prop_assert_eq!(fwd.iter().map(|e| e.version).collect::<Vec<_>>(), expect.clone());
+                        for e in &fwd {
+                            prop_assert_eq!(&e.payload, want[e.version as usize - 1].as_bytes());
+                            prop_assert_eq!(&e.stream, name);
+                        }
+                        let back = s.read_stream(name, from, ReadDirection::Backward, limit).unwrap();
+                        let expect: Vec<u64> = (1..=from.min(n)).rev().take(limit).collect();
+                        prop_assert_eq!(back.iter().map(|e| e.version).collect::<Vec<_>>(), expect);
+                        for e in &back {
+                            prop_assert_eq!(&e.payload, want[e.version as usize - 1].as_bytes());
+                        }
+                    }
+                }
+            }
+            prop_assert!(s.verify_log().is_ok());
+        }
+    }
+}
+
+#[test]
+fn hash_chain_covers_every_entry_of_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open(dir.path());
+        s.append("a", Expected::Any, vec![ev("x", "0")]).unwrap();
+        s.append(
+            "a",
+            Expected::Any,
+            (1..=4).map(|i| ev("x", &i.to_string())).collect(),
+        )
+        .unwrap();
+        s.append("a", Expected::Any, vec![ev("x", "5")]).unwrap();
+        let entries = s.read_all(1, 10, &EventFilter::default()).unwrap();
+        // One hash per commit: entries 2-5 share theirs.
+        assert!(entries[1..5].iter().all(|e| e.hash == entries[1].hash));
+        assert_ne!(entries[0].hash, entries[1].hash);
+        assert_eq!(s.verify_log().unwrap().entries, 6);
+    }
+    // Change only the hash carried by entry 3, in the middle of the second commit.
+    {
+        let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), dir.path()).unwrap();
+        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path(), cfs).unwrap();
+        let cf = db.cf_handle("log").unwrap();
+        let mut frame = db.get_cf(cf, 3u64.to_be_bytes()).unwrap().unwrap();
+        let last = frame.len() - 1;
+        frame[last] ^= 1;
+        db.put_cf(cf, 3u64.to_be_bytes(), frame).unwrap();
+    }
+    let s = open(dir.path());
+    match s.verify_log() {
+        Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("entr"), "{reason}"),
+        other => panic!("expected tampering detected, got {other:?}"),
+    }
 }

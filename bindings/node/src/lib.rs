@@ -5,17 +5,19 @@
 //! logic: it converts arguments and results between JS values and the core's types
 //! (`types`), maps [`mnemo::Error`] to JS errors carrying `Error::code()` (`error`), and
 //! keeps the JS thread free: disk work runs as napi `AsyncTask`s on libuv's pool (`task`,
-//! `store`) and change-feed waits on one background thread (`feed`). The only exceptions
-//! are `close` and the opt-in `*Sync` point reads (`promptSync`, `sessionSync`, ...),
-//! which run on the calling thread like better-sqlite3's calls.
+//! `store`) and change-feed waits on one background thread (`feed`). Projections and
+//! upcasters written in JS (`host`) run on the JS thread, and so do `close` and the opt-in
+//! `*Sync` point reads (`promptSync`, `sessionSync`, ...), like better-sqlite3's calls.
 
 #![deny(missing_docs)]
 
 mod error;
 mod feed;
+mod host;
 mod store;
 mod task;
 mod types;
 
 pub use feed::NativeSubscription;
+pub use host::NativeProjectionPage;
 pub use store::{NativeMnemo, NativeView};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, BufferSlice, Function, Object, ToNapiValue, TypeName, Uint8Array,
+    AsyncTask, Buffer, BufferSlice, Either, Function, Object, ToNapiValue, TypeName, Uint8Array,
 };
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Env;
@@ -21,6 +21,7 @@ use tokio::sync::watch;
 
 use crate::error::core_error;
 use crate::feed::NativeSubscription;
+use crate::host::NativeProjectionPage;
 use crate::task::Call;
 use crate::types::*;
 
@@ -31,8 +32,8 @@ const DEFAULT_EVENT_LIMIT: u32 = 1000;
 /// Sessions returned by `search` when no limit is given.
 const DEFAULT_SEARCH_LIMIT: u32 = 10;
 
-/// Built-in projection `name` (`not_found` for another name; host projections are not
-/// supported in Node yet).
+/// Built-in projection `name` (`not_found` for another name; projections written in JS
+/// run through `projectionPage`).
 fn builtin(name: &str) -> mnemo::Result<Box<dyn mnemo::events::projection::Projection + Send>> {
     mnemo::events::builtin::by_name(name).ok_or_else(|| mnemo::Error::NotFound {
         kind: "built-in projection",
@@ -587,6 +588,40 @@ impl NativeMnemo {
             let mut p = builtin(&name)?;
             s.rebuild_projection(p.as_mut()).map(ProjectionStatus::from)
         })
+    }
+
+    /// The next page of events for projection `name`, applied by JavaScript (`index.js`
+    /// runs `apply` for each event and commits the page); with `rebuild`, a page of a
+    /// rebuild into a new generation (started unless one is under way).
+    #[napi(ts_return_type = "Promise<NativeProjectionPage>")]
+    pub fn projection_page(
+        &self,
+        name: String,
+        filter: Option<EventFilterInput>,
+        rebuild: bool,
+    ) -> AsyncTask<Call<NativeProjectionPage>> {
+        let filter: mnemo::EventFilter = filter.unwrap_or_default().into();
+        self.run(move |s| {
+            s.projection_page(&name, filter, rebuild)
+                .map(NativeProjectionPage::new)
+        })
+    }
+
+    /// Registers `upcaster` (called on the JS thread with the payload; returns the new
+    /// payload as a Buffer or the failure's reason as a string) for events of type `kind`
+    /// at schema `fromSchema`, on every read of this store.
+    #[napi]
+    pub fn register_upcaster(
+        &self,
+        env: &Env,
+        kind: String,
+        from_schema: u32,
+        upcaster: Function<Buffer, Either<Buffer, String>>,
+    ) -> napi::Result<()> {
+        self.check_open(env)?;
+        let f = crate::host::upcaster(upcaster, self.closed.clone())?;
+        self.inner.register_upcaster(&kind, from_schema, f);
+        Ok(())
     }
 
     /// Where projection `name` stands (`not_found` if it never ran).

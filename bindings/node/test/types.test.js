@@ -87,7 +87,7 @@ test('index.d.ts declares exactly the runtime API', { skip }, () => {
   const api = require('..')
   const { classes, values } = declaredClasses(path.join(PKG_DIR, 'index.d.ts'))
   assert.deepEqual(sorted(values), sorted(Object.keys(api)))
-  for (const name of ['Mnemo', 'Subscription', 'MnemoError']) {
+  for (const name of ['Mnemo', 'Subscription', 'MnemoError', 'ViewBatch']) {
     const declared = classes[name]
     const runtime = runtimeMembers(api[name])
     assert.deepEqual(sorted(declared.instance), sorted(runtime.instance), `${name} members`)
@@ -102,14 +102,18 @@ test('index.d.ts declares exactly the runtime API', { skip }, () => {
 test('native.d.ts is current with the built addon, and index.js wraps all of it', { skip }, () => {
   const native = require('../mnemo.node')
   const { classes } = declaredClasses(path.join(PKG_DIR, 'native.d.ts'))
-  for (const name of ['NativeMnemo', 'NativeSubscription']) {
+  for (const name of ['NativeMnemo', 'NativeSubscription', 'NativeProjectionPage']) {
     const runtime = runtimeMembers(native[name])
     assert.deepEqual(sorted(classes[name].instance), sorted(runtime.instance), `${name} members`)
     assert.deepEqual(sorted(classes[name].static), sorted(runtime.static), `${name} static members`)
   }
   const { Mnemo, Subscription } = require('..')
   const wrapped = runtimeMembers(Mnemo)
-  for (const m of runtimeMembers(native.NativeMnemo).instance) assert.ok(wrapped.instance.has(m), `Mnemo wraps ${m}`)
+  // `projectionPage` is driven by runProjection/rebuildProjection for projections written in JS.
+  const driven = new Set(['projectionPage'])
+  for (const m of runtimeMembers(native.NativeMnemo).instance) {
+    if (!driven.has(m)) assert.ok(wrapped.instance.has(m), `Mnemo wraps ${m}`)
+  }
   const sub = runtimeMembers(Subscription)
   for (const m of ['next', 'position']) assert.ok(sub.instance.has(m))
 })

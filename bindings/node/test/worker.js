@@ -53,6 +53,19 @@ const jobs = {
     parentPort.postMessage({ holding: true })
     await new Promise(() => {}) // until terminated
   },
+  /** Open, register a slow JS upcaster, start reads that call it, and stay busy until terminated. */
+  async upcasting({ dir }) {
+    const store = await Mnemo.open(dir, { syncWrites: false })
+    await store.append('s', Array.from({ length: 200 }, () => ({ kind: 'old', payload: 'x' })))
+    store.registerUpcaster('old', 1, (p) => {
+      const until = Date.now() + 2
+      while (Date.now() < until); // slow, so reads are waiting for this thread when it ends
+      return p
+    })
+    for (let i = 0; i < 8; i++) store.readAll({ limit: 200 }).catch(() => {})
+    parentPort.postMessage({ upcasting: true })
+    await new Promise(() => {}) // until terminated
+  },
 }
 
 jobs[workerData.job](workerData).then(

@@ -86,6 +86,26 @@ test('terminating a worker with pending waits releases its store', async (t) => 
   store.close()
 })
 
+test('terminating a worker while reads wait for its JS upcaster releases its store', async (t) => {
+  const dir = path.join(tmpDir(t), 'store')
+  const { worker, message } = await inWorker('upcasting', { dir })
+  assert.deepEqual(message, { upcasting: true })
+  await new Promise((r) => setTimeout(r, 20))
+  await worker.terminate()
+  let store
+  for (let i = 0; i < 100 && !store; i++) {
+    try {
+      store = await Mnemo.open(dir)
+    } catch (e) {
+      if (!(e instanceof LockedError)) throw e
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  assert.ok(store, 'the store was released after the worker terminated')
+  assert.equal((await store.readAll()).length, 200, 'no upcaster here: the stored events as they are')
+  store.close()
+})
+
 test('many concurrent promises on one handle', async (t) => {
   const store = await tmpStore(t)
   const files = transcriptFiles()

@@ -288,7 +288,7 @@ def test_named_subscription_resumes_across_reopen(store_dir: Path) -> None:
 
 
 def test_builtin_projections(store: mnemo.Mnemo) -> None:
-    assert mnemo.BUILTIN_PROJECTIONS == ("event-counts", "stream-heads")
+    assert mnemo.BUILTIN_PROJECTIONS == ("event-counts", "stream-heads", "search-index")
     store.append("order-1", [ev("placed"), ev("paid")])
     store.append("order-2", [ev("placed")])
     status = store.run_projection("event-counts")
@@ -595,3 +595,16 @@ def test_upcasters(store: mnemo.Mnemo) -> None:
     with mnemo.Mnemo(store.path, sync_writes=False) as reopened:
         first = reopened.read_stream("user-1")[0]
         assert (first.schema, json.loads(first.payload)) == (1, {"name": "Ann"})
+
+
+def test_search_index_is_a_builtin_projection(store: mnemo.Mnemo) -> None:
+    sample = next(
+        p for p in (Path(__file__).resolve().parents[3] / "examples/transcripts").rglob("*") if p.is_file()
+    )
+    store.import_file(str(sample))
+    # A search catches the index up first, so its status shows no lag afterwards.
+    store.search("the")
+    status = store.projection_status("search-index")
+    assert status.lag == 0 and status.error is None
+    rebuilt = store.rebuild_projection("search-index")
+    assert rebuilt.generation == status.generation + 1

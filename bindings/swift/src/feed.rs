@@ -1,5 +1,5 @@
-//! The change feed: [`Subscription`] (pull, blocking with a timeout) and [`LogWatch`]
-//! (push to a foreign [`LogListener`] from a background thread).
+//! The change feed: [`Subscription`] (pull, blocking with a timeout, or async) and
+//! [`LogWatch`] (push to a foreign [`LogListener`] from a background thread).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,23 +15,31 @@ const STOP_POLL: Duration = Duration::from_millis(100);
 
 /// Reads the log in order from a position, waiting for new entries at the end.
 ///
-/// `next` blocks: call it off the main thread. Calls on one subscription are serialised.
+/// `next` blocks: call it off the main thread, or use `nextAsync`. Calls on one
+/// subscription are serialised.
 #[derive(uniffi::Object)]
 pub struct Subscription {
-    inner: Mutex<mnemo::Subscription>,
+    store: mnemo::Mnemo,
+    inner: Arc<Mutex<mnemo::Subscription>>,
+}
+
+/// Locks a subscription. A panic while holding the lock leaves the core subscription
+/// consistent (it only advances after an entry is handed out), so a poisoned lock is
+/// still usable.
+fn lock(inner: &Mutex<mnemo::Subscription>) -> std::sync::MutexGuard<'_, mnemo::Subscription> {
+    inner.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Subscription {
-    pub(crate) fn new(inner: mnemo::Subscription) -> Arc<Self> {
+    pub(crate) fn new(store: mnemo::Mnemo, inner: mnemo::Subscription) -> Arc<Self> {
         Arc::new(Subscription {
-            inner: Mutex::new(inner),
+            store,
+            inner: Arc::new(Mutex::new(inner)),
         })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, mnemo::Subscription> {
-        // A panic while holding the lock leaves the core subscription consistent (it only
-        // advances after an entry is handed out), so a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner)
     }
 }
 
@@ -44,6 +52,28 @@ impl Subscription {
             .lock()
             .next_timeout(Duration::from_millis(timeout_ms))?
             .map(Into::into))
+    }
+
+    /// The next entry, waiting as long as needed without holding a thread (Kotlin
+    /// `suspend`, Swift `async`); `Closed` when the store closes. Reads run on a background
+    /// pool. Cancelling it while an entry is being read may consume that entry: do not
+    /// `checkpoint()` a named subscription after a cancelled `nextAsync`.
+    pub async fn next_async(&self) -> Result<LogEntry, MnemoError> {
+        loop {
+            let inner = self.inner.clone();
+            let (entry, position) = crate::asynchronous::offload(move || {
+                let mut s = lock(&inner);
+                Ok((s.next_timeout(Duration::ZERO)?, s.position()))
+            })
+            .await?;
+            if let Some(entry) = entry {
+                return Ok(entry.into());
+            }
+            // Nothing at or after `position` yet: wait for the log to grow past it.
+            self.store
+                .wait_for_async(position.saturating_sub(1))
+                .await?;
+        }
     }
 
     /// The sequence number this subscription will read from next.

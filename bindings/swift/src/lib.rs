@@ -9,7 +9,12 @@
 //!   method of `mnemo::Mnemo`: import, sessions, search, export, prompts, workflows, the
 //!   log, the event store (append with optimistic concurrency, stream and filtered reads,
 //!   built-in projections and their read models, snapshots), stats and maintenance.
-//! - [`Subscription`]: the change feed, pulled with a blocking `next(timeoutMs)`.
+//!   Most blocking methods also have an `*Async` form (Kotlin `suspend`, Swift `async`)
+//!   that runs the call on a background pool ([`open_store_async`] opens without blocking).
+//! - [`HostProjection`] and [`Upcaster`] callback interfaces: projections (writing through a
+//!   [`ViewBatch`]) and upcasters written in Kotlin or Swift, run by the core's machinery.
+//! - [`Subscription`]: the change feed, pulled with a blocking `next(timeoutMs)` or an
+//!   async `nextAsync()` that holds no thread while it waits.
 //! - [`LogWatch`] and the [`LogListener`] callback interface: the change feed pushed to
 //!   foreign code from a background thread.
 //! - [`MnemoError`]: one variant per core error variant, each with the core's message
@@ -20,15 +25,19 @@
 //! target/release/libmnemo_ffi.so --language kotlin|swift --out-dir DIR`.
 #![warn(missing_docs)]
 
+mod asynchronous;
 mod error;
 mod feed;
+mod host;
 mod store;
 mod types;
 
 pub use error::{ErrorInfo, MnemoError};
 pub use feed::{LogListener, LogWatch, Subscription};
+pub use host::{CallbackError, HostProjection, Upcaster, ViewBatch};
 pub use store::{
-    builtin_projections, default_store_options, ImportProgressListener, MnemoStore, ProjectionView,
+    builtin_projections, default_store_options, open_store_async, ImportProgressListener,
+    MnemoStore, ProjectionView,
 };
 pub use types::*;
 

@@ -3,15 +3,19 @@
 //!
 //! Every method blocks on disk I/O (point reads take microseconds; commits wait for an
 //! fsync by default): call them off the UI/main thread (Kotlin: `Dispatchers.IO`; Swift: a
-//! background `Task` or queue). The handle is thread-safe.
+//! background `Task` or queue), or use their `*Async` forms (Kotlin `suspend`, Swift
+//! `async`; see `asynchronous`), which run the same call on a background pool. The handle
+//! is thread-safe.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::asynchronous::{offload, on_runtime};
 use crate::error::MnemoError;
 use crate::feed::{LogListener, LogWatch, Subscription};
+use crate::host::{Adapter, HostProjection, Upcaster};
 use crate::types::*;
 
 type Result<T, E = MnemoError> = std::result::Result<T, E>;
@@ -30,6 +34,22 @@ pub fn builtin_projections() -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect()
+}
+
+/// `MnemoStore.openWithOptions` (`options` none: the defaults) without blocking the
+/// caller: Kotlin `suspend`, Swift `async`.
+#[uniffi::export]
+pub async fn open_store_async(
+    path: String,
+    options: Option<StoreOptions>,
+) -> Result<Arc<MnemoStore>> {
+    offload(move || {
+        let options = options.map_or_else(mnemo::Options::default, Into::into);
+        Ok(Arc::new(MnemoStore {
+            inner: mnemo::Mnemo::open(path, options)?,
+        }))
+    })
+    .await
 }
 
 /// Called once per file by `importPaths`, on the calling thread, as each file's outcome is
@@ -304,12 +324,13 @@ impl MnemoStore {
 
     /// A change feed of every entry from sequence number `from` (1 = the beginning).
     pub fn subscribe(&self, from: u64) -> Arc<Subscription> {
-        Subscription::new(self.inner.subscribe(from))
+        Subscription::new(self.inner.clone(), self.inner.subscribe(from))
     }
 
     /// A change feed with a filter and, when named, a persisted checkpoint to resume from.
     pub fn subscribe_with(&self, options: SubscribeOptions) -> Result<Arc<Subscription>> {
         Ok(Subscription::new(
+            self.inner.clone(),
             self.inner.subscribe_with(options.into())?,
         ))
     }
@@ -421,6 +442,54 @@ impl MnemoStore {
         Ok(self.inner.rebuild_projection(p.as_mut())?.into())
     }
 
+    /// Apply every event not yet applied to projection `name`, written in Kotlin or Swift:
+    /// `projection.apply(event, view)` is called for each event passing `filter` (none =
+    /// all), on this thread; its view writes commit together with the checkpoint, page by
+    /// page. When `apply` throws, the events before it stay applied, the failure is
+    /// recorded in `projectionStatus(name).error`, and this call fails with
+    /// `ProjectionFailed`; the next run retries that event.
+    #[uniffi::method(default(filter = None))]
+    pub fn run_host_projection(
+        &self,
+        name: String,
+        projection: Box<dyn HostProjection>,
+        filter: Option<EventFilter>,
+    ) -> Result<ProjectionStatus> {
+        let mut p = Adapter {
+            name,
+            filter: filter.unwrap_or_default().into(),
+            callback: projection.as_ref(),
+        };
+        Ok(self.inner.run_projection(&mut p)?.into())
+    }
+
+    /// Rebuild host projection `name` from the start of the log into a new generation
+    /// while the current one keeps serving reads, then switch readers to it. An
+    /// interrupted rebuild resumes where it stopped on the next call.
+    #[uniffi::method(default(filter = None))]
+    pub fn rebuild_host_projection(
+        &self,
+        name: String,
+        projection: Box<dyn HostProjection>,
+        filter: Option<EventFilter>,
+    ) -> Result<ProjectionStatus> {
+        let mut p = Adapter {
+            name,
+            filter: filter.unwrap_or_default().into(),
+            callback: projection.as_ref(),
+        };
+        Ok(self.inner.rebuild_projection(&mut p)?.into())
+    }
+
+    /// Register `upcaster`, turning payloads of event type `kind` at schema `fromSchema`
+    /// into schema `fromSchema + 1` on every read of this handle (stored events are never
+    /// rewritten). It is called on the thread doing the read; a throw fails that read
+    /// with `Upcast`.
+    pub fn register_upcaster(&self, kind: String, from_schema: u32, upcaster: Box<dyn Upcaster>) {
+        self.inner
+            .register_upcaster(&kind, from_schema, crate::host::upcaster(upcaster));
+    }
+
     /// Where projection `name` stands (`NotFound` if it never ran).
     pub fn projection_status(&self, name: String) -> Result<ProjectionStatus> {
         Ok(self.inner.projection_status(&name)?.into())
@@ -487,6 +556,201 @@ impl MnemoStore {
     }
 }
 
+/// The `*Async` forms: the same calls on a background pool, as Kotlin `suspend` and Swift
+/// `async` functions; the calling thread (the main thread included) never blocks.
+#[uniffi::export]
+impl MnemoStore {
+    /// `importBytes` without blocking the caller.
+    pub async fn import_bytes_async(
+        self: Arc<Self>,
+        name: String,
+        bytes: Vec<u8>,
+    ) -> Result<ImportedFile> {
+        offload(move || self.import_bytes(name, bytes)).await
+    }
+
+    /// `importFile` without blocking the caller.
+    pub async fn import_file_async(self: Arc<Self>, path: String) -> Result<ImportedFile> {
+        offload(move || self.import_file(path)).await
+    }
+
+    /// `importPaths` without blocking the caller (`progress` is called on a pool thread).
+    #[uniffi::method(default(progress = None))]
+    pub async fn import_paths_async(
+        self: Arc<Self>,
+        paths: Vec<String>,
+        progress: Option<Box<dyn ImportProgressListener>>,
+    ) -> Result<ImportSummary> {
+        offload(move || self.import_paths(paths, progress)).await
+    }
+
+    /// `session` without blocking the caller.
+    pub async fn session_async(self: Arc<Self>, id: String) -> Result<Session> {
+        offload(move || self.session(id)).await
+    }
+
+    /// `listSessions` without blocking the caller.
+    #[uniffi::method(default(filter = None))]
+    pub async fn list_sessions_async(
+        self: Arc<Self>,
+        filter: Option<SessionFilter>,
+    ) -> Result<Vec<SessionInfo>> {
+        offload(move || self.list_sessions(filter)).await
+    }
+
+    /// `search` without blocking the caller.
+    pub async fn search_async(
+        self: Arc<Self>,
+        query: String,
+        filter: Option<SessionFilter>,
+        limit: u32,
+    ) -> Result<Vec<SearchResult>> {
+        offload(move || self.search(query, filter, limit)).await
+    }
+
+    /// `exportSession` without blocking the caller.
+    pub async fn export_session_async(self: Arc<Self>, id: String) -> Result<Vec<u8>> {
+        offload(move || self.export_session(id)).await
+    }
+
+    /// `addPrompt` without blocking the caller.
+    pub async fn add_prompt_async(
+        self: Arc<Self>,
+        name: String,
+        body: String,
+    ) -> Result<PromptTemplate> {
+        offload(move || self.add_prompt(name, body)).await
+    }
+
+    /// `renderPrompt` without blocking the caller.
+    pub async fn render_prompt_async(
+        self: Arc<Self>,
+        name: String,
+        selector: Option<String>,
+        values: HashMap<String, String>,
+    ) -> Result<String> {
+        offload(move || self.render_prompt(name, selector, values)).await
+    }
+
+    /// `readLog` without blocking the caller.
+    pub async fn read_log_async(self: Arc<Self>, from: u64, limit: u32) -> Result<Vec<LogEntry>> {
+        offload(move || self.read_log(from, limit)).await
+    }
+
+    /// Resumes once the log has an entry after `after` (returning the last sequence
+    /// number), or after `timeoutMs` (returning the current one); `Closed` when the store
+    /// closes. Holds no thread while it waits.
+    pub async fn wait_for_async(self: Arc<Self>, after: u64, timeout_ms: u64) -> Result<u64> {
+        let store = self.inner.clone();
+        on_runtime(async move {
+            let wait = store.wait_for_async(after);
+            match tokio::time::timeout(Duration::from_millis(timeout_ms), wait).await {
+                Ok(last) => Ok(last?),
+                Err(_) => Ok(store.last_seq()),
+            }
+        })
+        .await
+    }
+
+    /// `append` without blocking the caller.
+    pub async fn append_async(
+        self: Arc<Self>,
+        stream: String,
+        expected: ExpectedVersion,
+        events: Vec<EventData>,
+    ) -> Result<AppendResult> {
+        offload(move || self.append(stream, expected, events)).await
+    }
+
+    /// `appendMany` without blocking the caller.
+    pub async fn append_many_async(
+        self: Arc<Self>,
+        batches: Vec<AppendBatch>,
+    ) -> Result<Vec<AppendResult>> {
+        offload(move || self.append_many(batches)).await
+    }
+
+    /// `readStream` without blocking the caller.
+    pub async fn read_stream_async(
+        self: Arc<Self>,
+        stream: String,
+        from: u64,
+        direction: ReadDirection,
+        limit: u32,
+    ) -> Result<Vec<LogEntry>> {
+        offload(move || self.read_stream(stream, from, direction, limit)).await
+    }
+
+    /// `readAll` without blocking the caller.
+    #[uniffi::method(default(filter = None))]
+    pub async fn read_all_async(
+        self: Arc<Self>,
+        from: u64,
+        limit: u32,
+        filter: Option<EventFilter>,
+    ) -> Result<Vec<LogEntry>> {
+        offload(move || self.read_all(from, limit, filter)).await
+    }
+
+    /// `runProjection` (a built-in projection) without blocking the caller.
+    pub async fn run_projection_async(self: Arc<Self>, name: String) -> Result<ProjectionStatus> {
+        offload(move || self.run_projection(name)).await
+    }
+
+    /// `runHostProjection` without blocking the caller: `projection.apply` is called on a
+    /// pool thread.
+    #[uniffi::method(default(filter = None))]
+    pub async fn run_host_projection_async(
+        self: Arc<Self>,
+        name: String,
+        projection: Box<dyn HostProjection>,
+        filter: Option<EventFilter>,
+    ) -> Result<ProjectionStatus> {
+        offload(move || self.run_host_projection(name, projection, filter)).await
+    }
+
+    /// `rebuildHostProjection` without blocking the caller.
+    #[uniffi::method(default(filter = None))]
+    pub async fn rebuild_host_projection_async(
+        self: Arc<Self>,
+        name: String,
+        projection: Box<dyn HostProjection>,
+        filter: Option<EventFilter>,
+    ) -> Result<ProjectionStatus> {
+        offload(move || self.rebuild_host_projection(name, projection, filter)).await
+    }
+
+    /// `saveSnapshot` without blocking the caller.
+    pub async fn save_snapshot_async(
+        self: Arc<Self>,
+        stream: String,
+        version: u64,
+        state: Vec<u8>,
+    ) -> Result<()> {
+        offload(move || self.save_snapshot(stream, version, state)).await
+    }
+
+    /// `loadSnapshot` without blocking the caller.
+    pub async fn load_snapshot_async(self: Arc<Self>, stream: String) -> Result<Option<Snapshot>> {
+        offload(move || self.load_snapshot(stream)).await
+    }
+
+    /// `stats` without blocking the caller.
+    pub async fn stats_async(self: Arc<Self>) -> Result<Stats> {
+        offload(move || self.stats()).await
+    }
+
+    /// `compact` without blocking the caller.
+    pub async fn compact_async(self: Arc<Self>, level: i32) -> Result<CompactionReport> {
+        offload(move || self.compact(level)).await
+    }
+
+    /// `flush` without blocking the caller.
+    pub async fn flush_async(self: Arc<Self>) -> Result<()> {
+        offload(move || self.flush()).await
+    }
+}
+
 /// The read model of one projection (its active generation).
 #[derive(uniffi::Object)]
 pub struct ProjectionView {
@@ -498,6 +762,11 @@ impl ProjectionView {
     /// The value of `key`, if any.
     pub fn get(&self, key: Vec<u8>) -> Result<Option<Vec<u8>>> {
         Ok(self.inner.get(&key)?)
+    }
+
+    /// `get` without blocking the caller.
+    pub async fn get_async(self: Arc<Self>, key: Vec<u8>) -> Result<Option<Vec<u8>>> {
+        offload(move || self.get(key)).await
     }
 
     /// Every key and value whose key starts with `prefix`, in key order.

@@ -172,3 +172,138 @@ fn events_feed_and_projections() {
     assert!(!watch.is_running());
     assert!(matches!(sub.next(10), Err(MnemoError::Closed(_))));
 }
+
+/// Counts events per stream; fails on payload "boom" while `broken` is set.
+struct PerStream(std::sync::atomic::AtomicBool);
+
+impl HostProjection for PerStream {
+    fn apply(&self, event: LogEntry, view: Arc<ViewBatch>) -> Result<(), CallbackError> {
+        let key = event.stream.into_bytes();
+        let n = view
+            .get(key.clone())
+            .unwrap()
+            .map_or(0, |v| u64::from_be_bytes(v.try_into().unwrap()));
+        view.put(key, (n + 1).to_be_bytes().to_vec()).unwrap();
+        if event.payload == b"boom" && self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(CallbackError::Failed {
+                reason: "cannot handle boom".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn host_projections_upcasters_and_async_calls() {
+    let (_dir, store) = open();
+    let event = |kind: &str, payload: &str| EventData {
+        kind: kind.into(),
+        payload: payload.as_bytes().to_vec(),
+        metadata: Vec::new(),
+        schema: 1,
+    };
+    store
+        .append_many(vec![
+            AppendBatch {
+                stream: "carts/1".into(),
+                expected: ExpectedVersion::AnyVersion,
+                events: vec![event("add", "a"), event("add", "boom")],
+            },
+            AppendBatch {
+                stream: "other".into(),
+                expected: ExpectedVersion::AnyVersion,
+                events: vec![event("add", "x")],
+            },
+        ])
+        .unwrap();
+    let filter = || {
+        Some(EventFilter {
+            stream_prefix: Some("carts/".into()),
+            kinds: vec![],
+        })
+    };
+    let p = Arc::new(PerStream(true.into()));
+    struct Shared(Arc<PerStream>);
+    impl HostProjection for Shared {
+        fn apply(&self, event: LogEntry, view: Arc<ViewBatch>) -> Result<(), CallbackError> {
+            self.0.apply(event, view)
+        }
+    }
+    match store.run_host_projection("carts".into(), Box::new(Shared(p.clone())), filter()) {
+        Err(MnemoError::ProjectionFailed(m)) => assert!(m.contains("cannot handle boom"), "{m}"),
+        other => panic!("expected ProjectionFailed, got {other:?}"),
+    }
+    let status = store.projection_status("carts".into()).unwrap();
+    assert_eq!((status.checkpoint, status.error.unwrap().seq), (1, 2));
+    let view = store.view("carts".into());
+    assert_eq!(
+        view.get(b"carts/1".to_vec()).unwrap(),
+        Some(1u64.to_be_bytes().to_vec())
+    );
+    p.0.store(false, std::sync::atomic::Ordering::SeqCst);
+    let status = store
+        .run_host_projection("carts".into(), Box::new(Shared(p.clone())), filter())
+        .unwrap();
+    assert_eq!((status.lag, status.error), (0, None));
+    assert_eq!(
+        view.get(b"carts/1".to_vec()).unwrap(),
+        Some(2u64.to_be_bytes().to_vec())
+    );
+    assert_eq!(view.get(b"other".to_vec()).unwrap(), None);
+
+    struct Suffix;
+    impl Upcaster for Suffix {
+        fn upcast(&self, payload: Vec<u8>) -> Result<Vec<u8>, CallbackError> {
+            Ok([payload, b"+v2".to_vec()].concat())
+        }
+    }
+    store.register_upcaster("add".into(), 1, Box::new(Suffix));
+    let read = store
+        .read_stream("carts/1".into(), 1, ReadDirection::Forward, 1)
+        .unwrap();
+    assert_eq!(
+        (read[0].schema, read[0].payload.as_slice()),
+        (2, &b"a+v2"[..])
+    );
+
+    // The async forms, polled by an executor that is not the library's runtime.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let appended = store
+            .clone()
+            .append_async(
+                "jobs/1".into(),
+                ExpectedVersion::NoStream,
+                vec![event("queued", "1")],
+            )
+            .await
+            .unwrap();
+        let sub = store.subscribe(appended.last_seq);
+        assert_eq!(sub.next_async().await.unwrap().stream, "jobs/1");
+        let last = store.last_seq();
+        assert_eq!(store.clone().wait_for_async(last, 10).await.unwrap(), last);
+        let waiting = tokio::spawn({
+            let sub = sub.clone();
+            async move { sub.next_async().await }
+        });
+        store
+            .clone()
+            .append_async(
+                "jobs/2".into(),
+                ExpectedVersion::AnyVersion,
+                vec![event("queued", "2")],
+            )
+            .await
+            .unwrap();
+        assert_eq!(waiting.await.unwrap().unwrap().stream, "jobs/2");
+        store.close_store();
+        assert!(matches!(sub.next_async().await, Err(MnemoError::Closed(_))));
+        assert!(matches!(
+            store.clone().stats_async().await,
+            Err(MnemoError::Closed(_))
+        ));
+    });
+}

@@ -1,18 +1,20 @@
 //! Built-in projections, usable by name from the CLI and every binding: `event-counts`
-//! (events per type) and `stream-heads` (each stream's last version, sequence number and
-//! event type). Host code defines its own with the [`Projection`] trait.
+//! (events per type), `stream-heads` (each stream's last version, sequence number and
+//! event type) and `search-index` (Mnemo's keyword index, see `search`). Host code defines
+//! its own with the [`Projection`] trait.
 
 use crate::events::projection::{Projection, ViewBatch};
 use crate::log::LogEntry;
 
 /// Names of the built-in projections.
-pub const BUILTIN: [&str; 2] = ["event-counts", "stream-heads"];
+pub const BUILTIN: [&str; 3] = ["event-counts", "stream-heads", crate::search::SEARCH_INDEX];
 
 /// A built-in projection by name.
 pub fn by_name(name: &str) -> Option<Box<dyn Projection + Send>> {
     match name {
         "event-counts" => Some(Box::new(EventCounts)),
         "stream-heads" => Some(Box::new(StreamHeads)),
+        crate::search::SEARCH_INDEX => Some(Box::new(crate::search::SearchIndex::default())),
         _ => None,
     }
 }

@@ -16,12 +16,15 @@ pub mod snapshot;
 pub mod subscription;
 pub mod upcast;
 
-use rocksdb::{Direction as RocksDirection, IteratorMode};
+use rocksdb::IteratorMode;
 use serde::Serialize;
 
 use crate::engine::{Engine, CF_LOG, CF_STREAM_INDEX};
 use crate::error::{Error, Result};
-use crate::log::{seq_key, stream_index_key, Expected, LogEntry, NewEvent, GENESIS_HASH};
+use crate::log::{
+    commit_hash, push_canonical_frame, seq_key, stream_index_key, Expected, IndexRun, LogEntry,
+    NewEvent, GENESIS_HASH,
+};
 
 /// Stream-name prefixes reserved for Mnemo's own events.
 pub const RESERVED_PREFIXES: [&str; 4] = ["session/", "source/", "prompt/", "workflow/"];
@@ -122,6 +125,20 @@ pub struct LogVerification {
     pub head: String,
 }
 
+/// The stream-index run under `it`, if it belongs to the stream whose key prefix is
+/// `prefix`.
+fn current_run(it: &rocksdb::DBRawIterator<'_>, prefix: &[u8]) -> Result<Option<IndexRun>> {
+    let (Some(key), Some(value)) = (it.key(), it.value()) else {
+        return Ok(None);
+    };
+    if !key.starts_with(prefix) || key.len() != prefix.len() + 8 {
+        return Ok(None);
+    }
+    let mut version = [0u8; 8];
+    version.copy_from_slice(&key[prefix.len()..]);
+    IndexRun::decode(u64::from_be_bytes(version), value).map(Some)
+}
+
 fn check_stream(stream: &str) -> Result<()> {
     if stream.is_empty() || stream.len() > MAX_STREAM_LEN {
         return Err(Error::InvalidInput(format!(
@@ -211,27 +228,46 @@ impl Engine {
             });
         }
         let prefix = crate::keys::KeyBuilder::new().str(stream).finish();
-        let start = stream_index_key(stream, from);
         let g = self.db()?;
-        let mode = match direction {
-            ReadDirection::Forward => IteratorMode::From(&start, RocksDirection::Forward),
-            ReadDirection::Backward => IteratorMode::From(&start, RocksDirection::Reverse),
-        };
-        let mut seqs = Vec::new();
-        for item in g.db().iterator_cf(g.cf(CF_STREAM_INDEX), mode) {
-            let (k, v) = item?;
-            if !k.starts_with(&prefix) || seqs.len() >= limit {
-                break;
-            }
-            let seq: [u8; 8] = v
-                .as_ref()
-                .try_into()
-                .map_err(|_| Error::corrupted("stream index", "not 8 bytes"))?;
-            seqs.push(seq_key(u64::from_be_bytes(seq)));
+        let mut index = g.db().raw_iterator_cf(g.cf(CF_STREAM_INDEX));
+        // The run holding `from`, or the nearest one before it.
+        index.seek_for_prev(stream_index_key(stream, from));
+        if direction == ReadDirection::Forward && current_run(&index, &prefix)?.is_none() {
+            index.seek(stream_index_key(stream, from));
         }
+        // The sequence numbers wanted, in reading order, from the runs.
+        let mut seqs: Vec<u64> = Vec::new();
+        while seqs.len() < limit {
+            let Some(run) = current_run(&index, &prefix)? else {
+                break;
+            };
+            let want = (limit - seqs.len()) as u64;
+            match direction {
+                ReadDirection::Forward => {
+                    if run.last_version() >= from {
+                        let first = from.max(run.first_version);
+                        let n = (run.last_version() - first + 1).min(want);
+                        seqs.extend((0..n).map(|i| run.seq_of(first) + i));
+                    }
+                    index.next();
+                }
+                ReadDirection::Backward => {
+                    let top = from.min(run.last_version());
+                    let n = (top - run.first_version + 1).min(want);
+                    seqs.extend((0..n).map(|i| run.seq_of(top) - i));
+                    index.prev();
+                }
+            }
+        }
+        index.status()?;
+        // One batched point lookup: a stream's events may be scattered through the log.
+        let keys: Vec<[u8; 8]> = seqs.iter().map(|&s| seq_key(s)).collect();
+        let values = g.db().batched_multi_get_cf(g.cf(CF_LOG), &keys, false);
         let mut out = Vec::with_capacity(seqs.len());
-        for value in g.db().multi_get_cf(seqs.iter().map(|k| (g.cf(CF_LOG), k))) {
-            let v = value?.ok_or_else(|| Error::corrupted("stream index", "entry missing"))?;
+        for (seq, value) in seqs.iter().zip(values) {
+            let v = value?.ok_or_else(|| {
+                Error::corrupted("stream index", format!("log entry {seq} missing"))
+            })?;
             out.push(self.upcast(self.decode_entry(&v)?)?);
         }
         Ok(out)
@@ -271,23 +307,51 @@ impl Engine {
         let g = self.db()?;
         let mut previous = GENESIS_HASH;
         let mut expected_seq = 1;
+        // The commit being read: its hash, entry count, first seq and canonical frames.
+        let mut group: Option<([u8; 32], u64, u64)> = None;
+        let mut frames = Vec::new();
+        let close = |group: (&[u8; 32], u64, u64), previous: &[u8; 32], frames: &[u8]| {
+            let (hash, count, first) = group;
+            if commit_hash(previous, count, frames) == *hash {
+                Ok(*hash)
+            } else {
+                let which = if count == 1 {
+                    format!("entry {first}")
+                } else {
+                    format!("entries {first}-{}", first + count - 1)
+                };
+                Err(Error::corrupted(
+                    "log",
+                    format!("{which} (one commit) do not match the hash chain"),
+                ))
+            }
+        };
         for item in g.db().iterator_cf(g.cf(CF_LOG), IteratorMode::Start) {
-            let (_, v) = item?;
+            let (k, v) = item?;
             let e = self.decode_entry(&v)?;
-            if e.seq != expected_seq {
+            if e.seq != expected_seq || *k != seq_key(e.seq) {
                 return Err(Error::corrupted(
                     "log",
                     format!("expected entry {expected_seq}, found {}", e.seq),
                 ));
             }
-            if e.chained_hash(&previous) != e.hash {
-                return Err(Error::corrupted(
-                    "log",
-                    format!("entry {} does not match the hash chain", e.seq),
-                ));
+            match group {
+                Some((hash, count, first)) if hash == e.hash => {
+                    group = Some((hash, count + 1, first))
+                }
+                other => {
+                    if let Some((hash, count, first)) = other {
+                        previous = close((&hash, count, first), &previous, &frames)?;
+                    }
+                    frames.clear();
+                    group = Some((e.hash, 1, e.seq));
+                }
             }
-            previous = e.hash;
+            push_canonical_frame(&e, &mut frames)?;
             expected_seq += 1;
+        }
+        if let Some((hash, count, first)) = group {
+            previous = close((&hash, count, first), &previous, &frames)?;
         }
         Ok(LogVerification {
             entries: expected_seq - 1,

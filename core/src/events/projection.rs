@@ -12,7 +12,17 @@
 //! the log while generation `n` keeps serving reads (and may keep advancing between pages),
 //! then switches readers to it atomically and drops the old one (blue-green read models).
 //!
-//! Mnemo's own context views (sessions, sources, search postings, prompts) are projections
+//! Host code that cannot run inside the runner's call (a JavaScript event loop, an `async`
+//! callback) drives a projection with [`Mnemo::projection_page`] instead: it takes a
+//! [`ProjectionPage`] of events, applies them one by one ([`ProjectionPage::next_event`],
+//! writing through the page's [`ProjectionPage::put`] / [`ProjectionPage::delete`]), and
+//! ends the page with [`ProjectionPage::commit`] or, when an event fails,
+//! [`ProjectionPage::fail`]: the same atomic commit of writes and checkpoint, failure
+//! recording and resume-at-the-failed-event semantics as [`Mnemo::run_projection`].
+//!
+//! Mnemo's search index is a projection run by this same machinery (`search::SearchIndex`):
+//! it lags the log, is caught up before every search, and rebuilds blue-green like any
+//! other. The other context views (sessions, sources, prompts, workflows) are projections
 //! of the same log written inline, in the same batch as their events.
 
 use std::collections::HashMap;
@@ -46,35 +56,43 @@ pub trait Projection {
         event: &LogEntry,
         view: &mut ViewBatch<'_>,
     ) -> std::result::Result<(), String>;
+    /// Called once per page after the page's events were applied, before its writes commit:
+    /// a projection that aggregates several events into one write (the search index merges
+    /// the postings of a page per term) writes here. An `Err` stops the projection at the
+    /// page's first event and discards the page's writes. Default: nothing.
+    fn end_page(&mut self, view: &mut ViewBatch<'_>) -> std::result::Result<(), String> {
+        let _ = view;
+        Ok(())
+    }
 }
 
-/// Pending read-model writes of one page, readable before they commit.
-pub struct ViewBatch<'a> {
-    engine: &'a Engine,
+/// Pending read-model writes of one page: the writes in order, and the index of each key's
+/// latest write.
+#[derive(Default)]
+struct Overlay {
     prefix: Vec<u8>,
     ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     latest: HashMap<Vec<u8>, usize>,
 }
 
-impl ViewBatch<'_> {
-    /// Set `key` to `value` in the read model.
-    pub fn put(&mut self, key: &[u8], value: &[u8]) {
-        self.latest.insert(key.to_vec(), self.ops.len());
-        self.ops.push((key.to_vec(), Some(value.to_vec())));
+impl Overlay {
+    fn new(prefix: Vec<u8>) -> Self {
+        Overlay {
+            prefix,
+            ..Default::default()
+        }
     }
 
-    /// Remove `key` from the read model.
-    pub fn delete(&mut self, key: &[u8]) {
+    fn write(&mut self, key: &[u8], value: Option<&[u8]>) {
         self.latest.insert(key.to_vec(), self.ops.len());
-        self.ops.push((key.to_vec(), None));
+        self.ops.push((key.to_vec(), value.map(<[u8]>::to_vec)));
     }
 
-    /// The current value of `key`, including writes not committed yet.
-    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    fn get(&self, engine: &Engine, key: &[u8]) -> Result<Option<Vec<u8>>> {
         if let Some(&i) = self.latest.get(key) {
             return Ok(self.ops[i].1.clone());
         }
-        let g = self.engine.db()?;
+        let g = engine.db()?;
         let mut k = self.prefix.clone();
         k.extend_from_slice(key);
         Ok(g.db().get_cf(g.cf(CF_VIEWS), k)?)
@@ -89,6 +107,34 @@ impl ViewBatch<'_> {
     }
 }
 
+/// Pending read-model writes of one page, readable before they commit.
+pub struct ViewBatch<'a> {
+    engine: &'a Engine,
+    overlay: Overlay,
+}
+
+impl ViewBatch<'_> {
+    /// The engine the projection runs on, for built-in projections that read the store.
+    pub(crate) fn engine(&self) -> &Engine {
+        self.engine
+    }
+
+    /// Set `key` to `value` in the read model.
+    pub fn put(&mut self, key: &[u8], value: &[u8]) {
+        self.overlay.write(key, Some(value));
+    }
+
+    /// Remove `key` from the read model.
+    pub fn delete(&mut self, key: &[u8]) {
+        self.overlay.write(key, None);
+    }
+
+    /// The current value of `key`, including writes not committed yet.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.overlay.get(self.engine, key)
+    }
+}
+
 /// A projection's failure, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectionError {
@@ -99,8 +145,8 @@ pub struct ProjectionError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct State {
-    active: u32,
+pub(crate) struct State {
+    pub active: u32,
     checkpoint: u64,
     building: Option<(u32, u64)>,
     error: Option<ProjectionError>,
@@ -136,7 +182,7 @@ fn state_key(name: &str) -> Vec<u8> {
     k
 }
 
-fn generation_prefix(name: &str, generation: u32) -> Vec<u8> {
+pub(crate) fn generation_prefix(name: &str, generation: u32) -> Vec<u8> {
     KeyBuilder::new().str(name).u32(generation).finish()
 }
 
@@ -148,6 +194,12 @@ enum Target {
 }
 
 impl Engine {
+    /// Apply every event not yet applied to `p`'s active read model.
+    pub(crate) fn run_to_head(&self, p: &mut dyn Projection) -> Result<()> {
+        while !self.advance(p, Target::Active)? {}
+        Ok(())
+    }
+
     fn projection_lock(&self, name: &str) -> Arc<Mutex<()>> {
         self.projection_locks
             .lock()
@@ -157,7 +209,7 @@ impl Engine {
             .clone()
     }
 
-    fn load_state(&self, name: &str) -> Result<State> {
+    pub(crate) fn load_state(&self, name: &str) -> Result<State> {
         let g = self.db()?;
         let value = g.db().get_pinned_cf(g.cf(CF_META), state_key(name))?;
         match value {
@@ -179,48 +231,82 @@ impl Engine {
         }
     }
 
+    /// The generation and checkpoint `target` advances from in `state` (`None`: no rebuild
+    /// under way).
+    fn position(state: &State, target: Target) -> Option<(u32, u64)> {
+        match target {
+            Target::Active => Some((state.active, state.checkpoint)),
+            Target::Building => state.building,
+        }
+    }
+
     /// Apply up to one page of events to `target`; returns whether it reached the head.
     fn advance(&self, p: &mut dyn Projection, target: Target) -> Result<bool> {
         let name = p.name().to_string();
         let lock = self.projection_lock(&name);
         let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut state = self.load_state(&name)?;
-        let (generation, checkpoint) = match (target, state.building) {
-            (Target::Active, _) => (state.active, state.checkpoint),
-            (Target::Building, Some(b)) => b,
-            (Target::Building, None) => return Ok(true),
+        let state = self.load_state(&name)?;
+        let Some((generation, checkpoint)) = Self::position(&state, target) else {
+            return Ok(true);
         };
         let entries = self.read_log(checkpoint + 1, PAGE)?;
         let caught_up = entries.len() < PAGE;
         let filter = p.filter();
         let mut view = ViewBatch {
             engine: self,
-            prefix: generation_prefix(&name, generation),
-            ops: Vec::new(),
-            latest: HashMap::new(),
+            overlay: Overlay::new(generation_prefix(&name, generation)),
         };
         let mut done = checkpoint;
         let mut failure = None;
         for e in &entries {
             if filter.matches(e) {
-                let mark = view.ops.len();
+                let mark = view.overlay.ops.len();
                 if let Err(reason) = p.apply(e, &mut view) {
-                    view.rollback_to(mark);
+                    view.overlay.rollback_to(mark);
                     failure = Some(ProjectionError { seq: e.seq, reason });
                     break;
                 }
             }
             done = e.seq;
         }
+        if let Err(reason) = p.end_page(&mut view) {
+            // Nothing of this page commits: the projection stops at its first event.
+            view.overlay.rollback_to(0);
+            done = checkpoint;
+            failure = Some(ProjectionError {
+                seq: entries.first().map_or(checkpoint + 1, |e| e.seq),
+                reason,
+            });
+        }
+        self.commit_page(&name, state, target, view.overlay, done, failure, caught_up)
+    }
+
+    /// Commit a page's view writes with `target`'s new checkpoint `done` (and `failure`, if
+    /// an event failed) in one batch, switching generations when a rebuild `caught_up`.
+    /// The caller holds the projection's lock and loaded `state` under it.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_page(
+        &self,
+        name: &str,
+        mut state: State,
+        target: Target,
+        overlay: Overlay,
+        done: u64,
+        failure: Option<ProjectionError>,
+        caught_up: bool,
+    ) -> Result<bool> {
+        let Some((generation, _)) = Self::position(&state, target) else {
+            return Ok(true);
+        };
         let g = self.db()?;
         let mut batch = rocksdb::WriteBatch::default();
         // Only each key's last write of the page reaches the batch: a projection that updates
         // one counter per event writes it once per page, not once per event.
-        let mut last_writes: Vec<usize> = view.latest.values().copied().collect();
+        let mut last_writes: Vec<usize> = overlay.latest.values().copied().collect();
         last_writes.sort_unstable();
         for i in last_writes {
-            let (k, v) = &view.ops[i];
-            let mut key = view.prefix.clone();
+            let (k, v) = &overlay.ops[i];
+            let mut key = overlay.prefix.clone();
             key.extend_from_slice(k);
             match v {
                 Some(v) => batch.put_cf(g.cf(CF_VIEWS), key, v),
@@ -241,22 +327,178 @@ impl Engine {
             state.building = None;
         }
         if let Some(old) = switched_from {
-            let from = generation_prefix(&name, old);
+            let from = generation_prefix(name, old);
             if let Some(to) = prefix_end(&from) {
                 batch.delete_range_cf(g.cf(CF_VIEWS), from, to);
             }
         }
         let encoded = postcard::to_stdvec(&state).map_err(|e| Error::Storage(e.to_string()))?;
-        batch.put_cf(g.cf(CF_META), state_key(&name), encoded);
+        batch.put_cf(g.cf(CF_META), state_key(name), encoded);
         g.db().write_opt(batch, &self.write_options())?;
         match failure {
             Some(f) => Err(Error::ProjectionFailed {
-                name,
+                name: name.to_string(),
                 seq: f.seq,
                 reason: f.reason,
             }),
             None => Ok(caught_up),
         }
+    }
+
+    /// Start a rebuild of `name` (a new generation from the start of the log) unless one
+    /// is under way.
+    fn start_rebuild(&self, name: &str) -> Result<()> {
+        let lock = self.projection_lock(name);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.load_state(name)?;
+        if state.building.is_none() {
+            state.building = Some((state.active + 1, 0));
+            let g = self.db()?;
+            let encoded = postcard::to_stdvec(&state).map_err(|e| Error::Storage(e.to_string()))?;
+            g.db().put_cf_opt(
+                g.cf(CF_META),
+                state_key(name),
+                encoded,
+                &self.write_options(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A page of events for a projection applied by host code outside the runner (see the
+/// module docs and [`Mnemo::projection_page`]).
+///
+/// Take events with [`next_event`](Self::next_event), write each one's read-model changes
+/// with [`put`](Self::put) / [`delete`](Self::delete) (readable with [`get`](Self::get)
+/// before they commit), then end the page with [`commit`](Self::commit), or with
+/// [`fail`](Self::fail) when the event last taken cannot be applied. A page dropped
+/// without either commits nothing: the next page starts at the same event.
+pub struct ProjectionPage {
+    store: Mnemo,
+    name: String,
+    target: Target,
+    /// The generation and checkpoint the page starts from.
+    start: (u32, u64),
+    entries: std::vec::IntoIter<LogEntry>,
+    filter: EventFilter,
+    /// The log had no more entries than this page.
+    caught_up: bool,
+    overlay: Overlay,
+    /// Last event fully done (applied, or skipped by the filter).
+    done: u64,
+    /// The event handed out last, not yet confirmed, and the write count before it.
+    current: Option<(u64, usize)>,
+}
+
+impl std::fmt::Debug for ProjectionPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProjectionPage")
+            .field("name", &self.name)
+            .field("rebuild", &(self.target == Target::Building))
+            .field("start", &self.start)
+            .field("done", &self.done)
+            .field("current", &self.current.map(|c| c.0))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProjectionPage {
+    /// The projection's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The next event matching the projection's filter (upcast), or `None` at the end of
+    /// the page. Taking it confirms the previous one as applied.
+    pub fn next_event(&mut self) -> Option<LogEntry> {
+        if let Some((seq, _)) = self.current.take() {
+            self.done = seq;
+        }
+        for e in self.entries.by_ref() {
+            if self.filter.matches(&e) {
+                self.current = Some((e.seq, self.overlay.ops.len()));
+                return Some(e);
+            }
+            self.done = e.seq;
+        }
+        None
+    }
+
+    /// Set `key` to `value` in the read model.
+    pub fn put(&mut self, key: &[u8], value: &[u8]) {
+        self.overlay.write(key, Some(value));
+    }
+
+    /// Remove `key` from the read model.
+    pub fn delete(&mut self, key: &[u8]) {
+        self.overlay.write(key, None);
+    }
+
+    /// The current value of `key` in the generation this page writes, including this
+    /// page's writes not committed yet.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.overlay.get(self.store.engine(), key)
+    }
+
+    /// Commit the writes and the checkpoint of every event taken (the last one included),
+    /// in one batch. Returns whether the projection has caught up with the log (for a
+    /// rebuild: switched readers to the new generation); otherwise take another page.
+    /// [`Error::Conflict`] (nothing written) when another runner advanced the projection
+    /// since this page was taken.
+    pub fn commit(mut self) -> Result<bool> {
+        if let Some((seq, _)) = self.current.take() {
+            self.done = seq;
+        }
+        let caught_up = self.caught_up && self.entries.as_slice().is_empty();
+        self.finish(None, caught_up)
+    }
+
+    /// The event last taken failed with `reason`: its writes are discarded, the events
+    /// before it commit, the failure is recorded in the projection's status, and the
+    /// returned error is [`Error::ProjectionFailed`] (the next page starts at that event).
+    /// Another error if the commit itself failed; [`Error::InvalidInput`] (nothing
+    /// written) when no event was taken.
+    pub fn fail(mut self, reason: impl Into<String>) -> Error {
+        let Some((seq, mark)) = self.current.take() else {
+            return Error::InvalidInput(format!(
+                "projection {}: fail() without an event taken from the page",
+                self.name
+            ));
+        };
+        self.overlay.rollback_to(mark);
+        let failure = ProjectionError {
+            seq,
+            reason: reason.into(),
+        };
+        match self.finish(Some(failure), false) {
+            Err(e) => e,
+            Ok(_) => Error::Storage("projection failure was not recorded".into()),
+        }
+    }
+
+    fn finish(self, failure: Option<ProjectionError>, caught_up: bool) -> Result<bool> {
+        let engine = self.store.engine();
+        let lock = engine.projection_lock(&self.name);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let state = engine.load_state(&self.name)?;
+        let now = Engine::position(&state, self.target);
+        if now != Some(self.start) {
+            return Err(Error::Conflict {
+                stream: format!("projection {}", self.name),
+                expected: format!("generation {} at checkpoint {}", self.start.0, self.start.1),
+                current: now.map(|(_, checkpoint)| checkpoint),
+            });
+        }
+        engine.commit_page(
+            &self.name,
+            state,
+            self.target,
+            self.overlay,
+            self.done,
+            failure,
+            caught_up,
+        )
     }
 }
 
@@ -332,25 +574,45 @@ impl Mnemo {
     /// old one. A rebuild interrupted (crash, error) resumes where it stopped on the next call.
     pub fn rebuild_projection(&self, p: &mut dyn Projection) -> Result<ProjectionStatus> {
         let engine = self.engine();
-        {
-            let lock = engine.projection_lock(p.name());
-            let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-            let mut state = engine.load_state(p.name())?;
-            if state.building.is_none() {
-                state.building = Some((state.active + 1, 0));
-                let g = engine.db()?;
-                let encoded =
-                    postcard::to_stdvec(&state).map_err(|e| Error::Storage(e.to_string()))?;
-                g.db().put_cf_opt(
-                    g.cf(CF_META),
-                    state_key(p.name()),
-                    encoded,
-                    &engine.write_options(),
-                )?;
-            }
-        }
+        engine.start_rebuild(p.name())?;
         while !engine.advance(p, Target::Building)? {}
         self.projection_status(p.name())
+    }
+
+    /// The next page of events for projection `name` whose events host code applies
+    /// itself (see [`ProjectionPage`]): up to 512 log entries after its checkpoint, of which
+    /// [`ProjectionPage::next_event`] hands out those passing `filter`. With `rebuild`, the
+    /// page belongs to a rebuild of the projection into a new generation (started here
+    /// unless one is under way; readers keep the current generation until the rebuild's
+    /// last page commits). Repeat until [`ProjectionPage::commit`] returns `true`.
+    pub fn projection_page(
+        &self,
+        name: &str,
+        filter: EventFilter,
+        rebuild: bool,
+    ) -> Result<ProjectionPage> {
+        let engine = self.engine();
+        let target = if rebuild {
+            engine.start_rebuild(name)?;
+            Target::Building
+        } else {
+            Target::Active
+        };
+        let state = engine.load_state(name)?;
+        let start = Engine::position(&state, target).unwrap_or((state.active, state.checkpoint));
+        let entries = engine.read_log(start.1 + 1, PAGE)?;
+        Ok(ProjectionPage {
+            store: self.clone(),
+            name: name.to_string(),
+            target,
+            start,
+            caught_up: entries.len() < PAGE,
+            entries: entries.into_iter(),
+            filter,
+            overlay: Overlay::new(generation_prefix(name, start.0)),
+            done: start.1,
+            current: None,
+        })
     }
 
     /// Where projection `name` stands ([`Error::NotFound`] if it never ran).

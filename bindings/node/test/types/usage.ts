@@ -8,6 +8,9 @@ import {
   Subscription,
   ConflictError,
   View,
+  ViewBatch,
+  ProjectionFailedError,
+  type HostProjection,
   type AppendResult,
   type ProjectionStatus,
   type ImportSummary,
@@ -127,6 +130,28 @@ export async function usage(): Promise<void> {
   const view: View = store.view('event-counts')
   const count: Buffer | null = await view.get('placed')
   const keys: Buffer[] = (await view.scan('pl')).map((e) => e.key)
+  const totals: HostProjection = {
+    name: 'totals',
+    filter: { streamPrefix: 'order-', kinds: ['placed'] },
+    async apply(event: LogEntry, v: ViewBatch) {
+      const before: Buffer | null = await v.get(event.stream)
+      v.put(event.stream, event.payload)
+      v.delete('stale')
+    },
+  }
+  try {
+    const hs: ProjectionStatus = await store.runProjection(totals)
+    await store.rebuildProjection({ name: 'sync', apply: (e: LogEntry, v: ViewBatch) => v.put(e.stream, 'x') })
+  } catch (e) {
+    if (e instanceof ProjectionFailedError) {
+      const seq: number | undefined = e.seq
+    }
+  }
+  store.registerUpcaster('placed', 1, (payload: Buffer) => ({ ...JSON.parse(payload.toString()), currency: 'EUR' }))
+  // @ts-expect-error a projection needs apply
+  await store.runProjection({ name: 'no-apply' })
+  // @ts-expect-error fromSchema is a number
+  store.registerUpcaster('placed', '1', (p: Buffer) => p)
   await store.saveSnapshot('order-1', 1, { total: 3 })
   const snap = await store.loadSnapshot('order-1')
   const state: Buffer | undefined = snap?.state

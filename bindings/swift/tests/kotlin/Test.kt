@@ -1,8 +1,9 @@
 // End-to-end test of the generated Kotlin binding on the JVM (JNA + libmnemo_ffi.so).
 //
 // Run by bindings/swift/test.sh:
-//   kotlinc mnemo/mnemo.kt Test.kt -cp jna.jar -d test.jar
-//   java -Djna.library.path=target/release -cp test.jar:jna.jar:kotlin-stdlib.jar TestKt TRANSCRIPT
+//   kotlinc mnemo/mnemo.kt MnemoFlow.kt Test.kt -cp jna.jar:kotlinx-coroutines-core-jvm.jar -d test.jar
+//   java -Djna.library.path=target/release \
+//     -cp test.jar:jna.jar:kotlin-stdlib.jar:kotlinx-coroutines-core-jvm.jar TestKt TRANSCRIPT
 // Prints one line per check and ends with "N passed, N failed"; exits 1 if any check failed.
 
 import java.io.File
@@ -10,6 +11,12 @@ import java.nio.file.Files
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 import kotlin.system.exitProcess
+import kotlinx.coroutines.async
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
 import mnemo.*
 
 var passed = 0
@@ -52,6 +59,23 @@ fun readmeExample(dir: String, transcript: String) {
     }
     // README-EXAMPLE-END
 }
+
+fun long(bytes: ByteArray?): Long = bytes?.let { java.nio.ByteBuffer.wrap(it).long } ?: 0L
+fun bytesOf(n: Long): ByteArray = java.nio.ByteBuffer.allocate(8).putLong(n).array()
+
+/** A projection written in Kotlin: counts events per stream; throws on payload "boom" while `broken`. */
+class PerStream(var broken: Boolean) : HostProjection {
+    var lent: ViewBatch? = null
+    override fun apply(event: LogEntry, view: ViewBatch) {
+        lent = view
+        val key = event.stream.toByteArray()
+        view.put(key, bytesOf(long(view.get(key)) + 1))
+        if (broken && String(event.payload) == "boom") throw IllegalStateException("cannot handle boom")
+    }
+}
+
+fun event(kind: String, payload: String, schema: UInt = 1u) =
+    EventData(kind, payload.toByteArray(), ByteArray(0), schema)
 
 fun main(args: Array<String>) {
     val transcript = args.getOrElse(0) { "examples/transcripts/aider/aider.chat.history.md" }
@@ -233,6 +257,57 @@ fun run(tmp: File, transcript: String, bytes: ByteArray) {
         expect(store.subscriptionCheckpoint("kotlin") == from) { "checkpoint" }
     }
 
+    check("host projection in Kotlin: a throw stops it at that event (ProjectionFailed), a fix resumes it") {
+        store.append("carts/1", ExpectedVersion.AnyVersion, listOf(event("cart.add", "a")))
+        val boom = store.append("carts/1", ExpectedVersion.AnyVersion, listOf(event("cart.add", "boom")))
+        store.append("carts/2", ExpectedVersion.AnyVersion, listOf(event("cart.add", "b")))
+        val filter = EventFilter(streamPrefix = "carts/")
+        val p = PerStream(broken = true)
+        val e = assertThrows<MnemoException.ProjectionFailed> { store.runHostProjection("carts", p, filter) }
+        expect(e.message!!.contains("cannot handle boom")) { "message ${e.message}" }
+        val failed = store.projectionStatus("carts")
+        expect(failed.error?.seq == boom.firstSeq && failed.checkpoint == boom.firstSeq - 1uL) { "status $failed" }
+        val view = store.view("carts")
+        expect(long(view.get("carts/1".toByteArray())) == 1L) { "the failing event's write is discarded" }
+        // Again without a fix: the same event fails, nothing is skipped.
+        assertThrows<MnemoException.ProjectionFailed> { store.runHostProjection("carts", p, filter) }
+        p.broken = false
+        val ok = store.runHostProjection("carts", p, filter)
+        expect(ok.error == null && ok.lag == 0uL) { "status $ok" }
+        expect(long(view.get("carts/1".toByteArray())) == 2L && long(view.get("carts/2".toByteArray())) == 1L) { "counts" }
+        // Exactly once: another run applies nothing twice.
+        store.runHostProjection("carts", p, filter)
+        expect(long(view.get("carts/1".toByteArray())) == 2L) { "applied twice" }
+        // The ViewBatch is only usable during apply.
+        assertThrows<MnemoException.InvalidInput> { p.lent!!.put("x".toByteArray(), ByteArray(0)) }
+        val rebuilt = store.rebuildHostProjection("carts", p, filter)
+        expect(rebuilt.generation == 1u && rebuilt.rebuilding == null) { "rebuilt $rebuilt" }
+        expect(long(view.get("carts/1".toByteArray())) == 2L) { "rebuilt counts" }
+    }
+
+    check("upcasters in Kotlin: old schemas are upcast on read; a throw is MnemoException.Upcast") {
+        store.append("legacy/1", ExpectedVersion.NoStream, listOf(event("legacy.note", "old")))
+        store.registerUpcaster("legacy.note", 1u, object : Upcaster {
+            override fun upcast(payload: ByteArray) = (String(payload) + "+v2").toByteArray()
+        })
+        store.registerUpcaster("legacy.note", 2u, object : Upcaster {
+            override fun upcast(payload: ByteArray) = (String(payload) + "+v3").toByteArray()
+        })
+        val read = store.readStream("legacy/1", 1uL, ReadDirection.FORWARD, 10u).single()
+        expect(read.schema == 3u && String(read.payload) == "old+v2+v3") { "upcast $read" }
+        store.append("legacy/2", ExpectedVersion.NoStream, listOf(event("legacy.bad", "x")))
+        store.registerUpcaster("legacy.bad", 1u, object : Upcaster {
+            override fun upcast(payload: ByteArray): ByteArray = throw CallbackException.Failed("unreadable payload")
+        })
+        val e = assertThrows<MnemoException.Upcast> { store.readStream("legacy/2", 1uL, ReadDirection.FORWARD, 10u) }
+        expect(e.message!!.contains("unreadable payload")) { "message ${e.message}" }
+        // A fixed upcaster replaces it (the rest of this test reads the whole log).
+        store.registerUpcaster("legacy.bad", 1u, object : Upcaster {
+            override fun upcast(payload: ByteArray) = payload
+        })
+        expect(store.readStream("legacy/2", 1uL, ReadDirection.FORWARD, 10u).single().schema == 2u) { "fixed" }
+    }
+
     check("LogWatch pushes entries to a LogListener and ends with `closed`") {
         val queue = LinkedBlockingQueue<String>()
         val watch = store.watch(SubscribeOptions(from = store.lastSeq() + 1uL), object : LogListener {
@@ -253,6 +328,46 @@ fun run(tmp: File, transcript: String, bytes: ByteArray) {
         watch.stop()
         expect(!watch.isRunning()) { "still running" }
         watch.close()
+    }
+
+    check("suspend functions and the change feed as a Flow") {
+        runBlocking {
+            val st = openStoreAsync(File(tmp, "async").path, options)
+            st.use {
+                val imported = st.importBytesAsync("aider.chat.history.md", bytes)
+                expect(imported.imported.size == 2) { "imported $imported" }
+                expect(st.searchAsync("exponential backoff", null, 5u).isNotEmpty()) { "searchAsync" }
+                expect(st.listSessionsAsync().size == 2) { "listSessionsAsync" }
+                st.appendAsync("jobs/1", ExpectedVersion.NoStream, listOf(event("job.queued", "1")))
+                assertThrows<MnemoException.Conflict> {
+                    runBlocking { st.appendAsync("jobs/1", ExpectedVersion.NoStream, listOf(event("job.queued", "1"))) }
+                }
+                val stream = st.readStreamAsync("jobs/1", 1uL, ReadDirection.FORWARD, 10u)
+                expect(stream.single().kind == "job.queued") { "readStreamAsync $stream" }
+                val last = st.lastSeq()
+                expect(st.readLogAsync(1uL, 1000u).size.toULong() == last) { "readLogAsync" }
+                expect(st.waitForAsync(last, 20uL) == last) { "waitForAsync times out with the last seq" }
+                val waiter = async { st.waitForAsync(last, 10_000uL) }
+                val feed = async { st.changes(SubscribeOptions(from = last + 1uL, filter = EventFilter(streamPrefix = "jobs/"))).take(3).toList() }
+                delay(50)
+                st.appendAsync("other/1", ExpectedVersion.AnyVersion, listOf(event("noise", "")))
+                st.appendAsync("jobs/2", ExpectedVersion.AnyVersion, listOf(event("job.queued", "2"), event("job.done", "2")))
+                st.appendAsync("jobs/1", ExpectedVersion.Exact(1uL), listOf(event("job.done", "1")))
+                expect(withTimeout(10_000) { waiter.await() } > last) { "waitForAsync woke" }
+                val entries = withTimeout(10_000) { feed.await() }
+                expect(entries.map { "${it.stream} ${it.kind}" } == listOf("jobs/2 job.queued", "jobs/2 job.done", "jobs/1 job.done")) { "flow $entries" }
+                val p = PerStream(broken = false)
+                val status = st.runHostProjectionAsync("jobs", p, EventFilter(streamPrefix = "jobs/"))
+                expect(status.lag == 0uL && long(st.view("jobs").getAsync("jobs/2".toByteArray())) == 2L) { "runHostProjectionAsync $status" }
+                // A Flow that is waiting completes when the store closes.
+                val sub = st.subscribe(st.lastSeq() + 1uL)
+                val open = async { sub.asFlow().toList() }
+                delay(50)
+                st.closeStore()
+                expect(withTimeout(10_000) { open.await() }.isEmpty()) { "flow ended" }
+                assertThrows<MnemoException.Closed> { runBlocking { st.searchAsync("x", null, 1u) } }
+            }
+        }
     }
 
     check("after closeStore every call is MnemoException.Closed") {

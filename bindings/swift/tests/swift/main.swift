@@ -77,6 +77,75 @@ check("errors are MnemoError cases; Subscription.next pulls the feed") {
     try expect(entry?.stream == "orders/1", "entry \(String(describing: entry))")
 }
 
+/// A projection written in Swift: counts events per stream (as the length of its value);
+/// throws on payload "boom" while `broken`.
+final class PerStream: HostProjection {
+    var broken = true
+    func apply(event: LogEntry, view: ViewBatch) throws {
+        let key = Data(event.stream.utf8)
+        let count = try view.get(key: key)?.count ?? 0
+        try view.put(key: key, value: Data(repeating: 1, count: count + 1))
+        if broken && event.payload == Data("boom".utf8) {
+            throw CallbackError.Failed(reason: "cannot handle boom")
+        }
+    }
+}
+
+/// An upcaster written in Swift: schema 1 -> 2 appends "+v2".
+final class Suffix: Upcaster {
+    func upcast(payload: Data) throws -> Data {
+        return payload + Data("+v2".utf8)
+    }
+}
+
+check("host projection and upcaster written in Swift") {
+    let store = try MnemoStore.open(path: dir)
+    defer { store.closeStore() }
+    let filter = EventFilter(streamPrefix: "carts/")
+    _ = try store.append(stream: "carts/1", expected: .anyVersion, events: [
+        EventData(kind: "add", payload: Data("a".utf8), metadata: Data()),
+        EventData(kind: "add", payload: Data("boom".utf8), metadata: Data()),
+    ])
+    let projection = PerStream()
+    do {
+        _ = try store.runHostProjection(name: "carts", projection: projection, filter: filter)
+        throw Failure(description: "no ProjectionFailed")
+    } catch MnemoError.ProjectionFailed(let message) {
+        try expect(message.contains("cannot handle boom"), message)
+    }
+    projection.broken = false
+    let status = try store.runHostProjection(name: "carts", projection: projection, filter: filter)
+    try expect(status.lag == 0 && status.error == nil, "status \(status)")
+    try expect(try store.view(name: "carts").get(key: Data("carts/1".utf8))?.count == 2, "count")
+    store.registerUpcaster(kind: "add", fromSchema: 1, upcaster: Suffix())
+    let read = try store.readStream(stream: "carts/1", from: 1, direction: .forward, limit: 1)
+    try expect(read.first?.payload == Data("a+v2".utf8) && read.first?.schema == 2, "upcast \(read)")
+}
+
+check("async functions: openStoreAsync, searchAsync, appendAsync, Subscription.nextAsync") {
+    let done = DispatchSemaphore(value: 0)
+    var outcome: Result<String, Error> = .failure(Failure(description: "did not run"))
+    // Detached: top-level code runs on the main actor, which the semaphore blocks.
+    Task.detached {
+        do {
+            let store = try await openStoreAsync(path: dir, options: nil)
+            defer { store.closeStore() }
+            let hits = try await store.searchAsync(query: "exponential backoff", filter: nil, limit: 5)
+            let appended = try await store.appendAsync(stream: "jobs/1", expected: .anyVersion, events: [
+                EventData(kind: "queued", payload: Data(), metadata: Data()),
+            ])
+            let entry = try await store.subscribe(from: appended.firstSeq).nextAsync()
+            outcome = .success("\(hits.isEmpty ? "no hits" : "hits") \(entry.stream)")
+        } catch {
+            outcome = .failure(error)
+        }
+        done.signal()
+    }
+    done.wait()
+    let summary = try outcome.get()
+    try expect(summary == "hits jobs/1", summary)
+}
+
 try? FileManager.default.removeItem(atPath: dir)
 print("\(passed) passed, \(failed) failed")
 exit(failed == 0 ? 0 : 1)

@@ -1,0 +1,94 @@
+//! CPU cost of batched appends, for `perf stat -e task-clock` (CPU time is steadier than
+//! wall time on a shared machine): `append_cpu mnemo|rocksdb|mnemo-single|rocksdb-single|none [events]` (`none` only builds
+//! the events; `-single`: one event per commit) appends `events`
+//! (default 200,000) in commits of 1,000 to one stream, without fsync, and prints the
+//! wall time.
+
+use mnemo::{Expected, Mnemo, Options};
+use mnemo_benches::events::{event, RawRocks};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_else(|| "mnemo".into());
+    let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(200_000);
+    // `SYNC=1` in the environment: fsync every commit (the default durability).
+    let sync = std::env::var("SYNC").is_ok_and(|v| v == "1");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events: Vec<_> = (0..n).map(event).collect();
+    let copies: Vec<Vec<_>> = events.chunks(1000).map(|c| c.to_vec()).collect();
+    let (t, cpu) = (std::time::Instant::now(), process_cpu());
+    match which.as_str() {
+        "mnemo" => {
+            let s = Mnemo::open(
+                dir.path(),
+                Options {
+                    sync_writes: sync,
+                    ..Options::default()
+                },
+            )
+            .expect("open");
+            for (i, chunk) in copies.into_iter().enumerate() {
+                let expected = if i == 0 {
+                    Expected::NoStream
+                } else {
+                    Expected::Exact(i as u64 * 1000)
+                };
+                s.append("order-1", expected, chunk).expect("append");
+            }
+        }
+        "mnemo-single" | "rocksdb-single" => {
+            // One event per commit.
+            let one: Vec<Vec<_>> = events.iter().map(|e| vec![e.clone()]).collect();
+            if which == "mnemo-single" {
+                let s = Mnemo::open(
+                    dir.path(),
+                    Options {
+                        sync_writes: sync,
+                        ..Options::default()
+                    },
+                )
+                .expect("open");
+                for (i, ev) in one.into_iter().enumerate() {
+                    let expected = if i == 0 {
+                        Expected::NoStream
+                    } else {
+                        Expected::Exact(i as u64)
+                    };
+                    s.append("order-1", expected, ev).expect("append");
+                }
+            } else {
+                let mut r = RawRocks::open(dir.path(), sync).expect("open");
+                for e in &one {
+                    r.append(e.iter().map(|e| e.payload.as_slice()))
+                        .expect("append");
+                }
+            }
+        }
+        "none" => {
+            std::hint::black_box(copies);
+        }
+        _ => {
+            let mut r = RawRocks::open(dir.path(), sync).expect("open");
+            for chunk in events.chunks(1000) {
+                r.append(chunk.iter().map(|e| e.payload.as_slice()))
+                    .expect("append");
+            }
+        }
+    }
+    let (wall, cpu) = (t.elapsed(), process_cpu() - cpu);
+    println!(
+        "{which}: {n} events in {wall:?} wall, {cpu:?} CPU (all threads): {:.0} ns CPU per event",
+        cpu.as_nanos() as f64 / n as f64
+    );
+}
+
+/// CPU time of the whole process so far (every thread, RocksDB's background ones too).
+fn process_cpu() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}

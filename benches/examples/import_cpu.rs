@@ -1,0 +1,62 @@
+//! CPU cost of importing all shared transcripts, for comparing on a shared machine (CPU
+//! time is steadier than wall time there): `import_cpu MODE [rounds]` with MODE one of
+//! `mnemo` (one `import_bytes` commit per file), `mnemo-notrain` (the same without
+//! dictionary training), `mnemo-indexed` (then brings the search index up to date), `sqlite` (the peer, one transaction per file). No fsync in any
+//! mode. Prints wall and process CPU time (all threads) per round.
+
+use mnemo::{Mnemo, Options};
+use mnemo_benches::{load_transcripts, total_bytes, SqliteStore};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "mnemo".into());
+    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
+    let files = load_transcripts().expect("transcripts");
+    let mb = total_bytes(&files) as f64 / 1e6;
+    for _ in 0..rounds {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (t, cpu) = (std::time::Instant::now(), process_cpu());
+        match mode.as_str() {
+            "mnemo" | "mnemo-notrain" | "mnemo-indexed" => {
+                let s = Mnemo::open(
+                    dir.path(),
+                    Options {
+                        sync_writes: false,
+                        dictionary_training_bytes: if mode == "mnemo" { 1 << 20 } else { 0 },
+                        ..Options::default()
+                    },
+                )
+                .expect("open");
+                for f in &files {
+                    let _ = s.import_bytes(&f.path, &f.bytes);
+                }
+                if mode == "mnemo-indexed" {
+                    s.update_search_index().expect("index");
+                }
+            }
+            _ => {
+                let mut s = SqliteStore::open(dir.path().join("peer.sqlite"), false).expect("open");
+                for f in &files {
+                    let _ = s.import_bytes(&f.path.to_string_lossy(), &f.bytes);
+                }
+            }
+        }
+        let (wall, cpu) = (t.elapsed(), process_cpu() - cpu);
+        println!(
+            "{mode}: {mb:.1} MB in {wall:?} wall ({:.1} MB/s), {cpu:?} CPU ({:.1} MB per CPU-second)",
+            mb / wall.as_secs_f64(),
+            mb / cpu.as_secs_f64()
+        );
+    }
+}
+
+/// CPU time of the whole process so far (every thread).
+fn process_cpu() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
