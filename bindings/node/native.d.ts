@@ -386,7 +386,7 @@ export interface LogEntry {
   payload: Buffer
   /** Host metadata bytes; empty for Mnemo's own events. */
   metadata: Buffer
-  /** The entry's link in the log's hash chain (BLAKE3, hex). */
+  /** The hash chain link of the commit holding this entry (BLAKE3, hex). */
   hash: string
 }
 

@@ -505,7 +505,7 @@ pub struct LogEntry {
     pub payload: Buffer,
     /// Host metadata bytes; empty for Mnemo's own events.
     pub metadata: Buffer,
-    /// The entry's link in the log's hash chain (BLAKE3, hex).
+    /// The hash chain link of the commit holding this entry (BLAKE3, hex).
     pub hash: String,
 }
 

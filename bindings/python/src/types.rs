@@ -770,7 +770,8 @@ impl LogEntry {
     fn metadata<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         PyBytes::new(py, &self.0.metadata)
     }
-    /// The entry's link in the log's hash chain (32 bytes).
+    /// The hash chain link of the commit holding this entry (32 bytes, BLAKE3; shared by
+    /// every entry of one commit).
     #[getter]
     fn hash<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         PyBytes::new(py, &self.0.hash)

@@ -480,7 +480,8 @@ pub struct LogEntry {
     pub payload: Vec<u8>,
     /// Host metadata (opaque bytes); empty for Mnemo's own events.
     pub metadata: Vec<u8>,
-    /// BLAKE3 over the previous entry's hash and this entry (32 bytes): the hash chain.
+    /// The log's hash chain (32 bytes): BLAKE3 of the commit holding this entry, chained to the
+    /// previous commit's hash; every entry of one commit carries the same value.
     pub hash: Vec<u8>,
 }
 
