@@ -194,22 +194,12 @@ impl IndexRun {
     /// Read a run back from its key's version and its value.
     pub fn decode(first_version: u64, value: &[u8]) -> Result<Self> {
         let bad = || Error::corrupted("stream index", "run value is not 16 bytes");
-        let first_seq = u64::from_be_bytes(
-            value
-                .get(..8)
-                .ok_or_else(bad)?
-                .try_into()
-                .map_err(|_| bad())?,
-        );
-        let len = u64::from_be_bytes(
-            value
-                .get(8..16)
-                .ok_or_else(bad)?
-                .try_into()
-                .map_err(|_| bad())?,
-        );
-        if len == 0 || value.len() != 16 {
-            return Err(bad());
+        let value: [u8; 16] = value.try_into().map_err(|_| bad())?;
+        let (seq, len) = value.split_at(8);
+        let first_seq = u64::from_be_bytes(seq.try_into().map_err(|_| bad())?);
+        let len = u64::from_be_bytes(len.try_into().map_err(|_| bad())?);
+        if len == 0 {
+            return Err(Error::corrupted("stream index", "empty run"));
         }
         Ok(IndexRun {
             first_version,

@@ -257,7 +257,9 @@ impl Projection for SearchIndex {
     fn apply(&mut self, e: &LogEntry, view: &mut ViewBatch<'_>) -> std::result::Result<(), String> {
         let rec: SessionRecord =
             postcard::from_bytes(&e.payload).map_err(|err| format!("session record: {err}"))?;
-        let id: [u8; 16] = hex_id(&rec.info.id).ok_or("session record: bad id")?;
+        let id: [u8; 16] = crate::sessions::hex_to_bytes(&rec.info.id)
+            .and_then(|b| b.try_into().ok())
+            .ok_or("session record: bad id")?;
         let texts = view
             .engine()
             .session_texts(&rec)
@@ -300,17 +302,6 @@ impl Projection for SearchIndex {
         view.put(TOTALS_KEY, &totals);
         Ok(())
     }
-}
-
-fn hex_id(hex: &str) -> Option<[u8; 16]> {
-    if hex.len() != 32 || !hex.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }
 
 /// Split a merged posting value into (session id, postings) pairs.
@@ -381,9 +372,22 @@ impl Engine {
         });
     }
 
+    /// Key prefix of the search index's active generation in `views`.
+    fn index_prefix(&self) -> Result<Vec<u8>> {
+        Ok(generation_prefix(
+            SEARCH_INDEX,
+            self.load_state(SEARCH_INDEX)?.active,
+        ))
+    }
+
     /// Messages and tokens the search index holds (as far as it has caught up).
     pub(crate) fn index_totals(&self) -> Result<(u64, u64)> {
-        let mut key = generation_prefix(SEARCH_INDEX, self.load_state(SEARCH_INDEX)?.active);
+        self.index_totals_at(&self.index_prefix()?)
+    }
+
+    /// [`Engine::index_totals`] of the generation under `base`.
+    fn index_totals_at(&self, base: &[u8]) -> Result<(u64, u64)> {
+        let mut key = base.to_vec();
         key.extend_from_slice(TOTALS_KEY);
         let g = self.db()?;
         let value = g.db().get_pinned_cf(g.cf(CF_VIEWS), key)?;
@@ -399,8 +403,8 @@ impl Engine {
         per_session: usize,
     ) -> Result<Vec<(Vec<u8>, SessionHit)>> {
         self.run_to_head(&mut SearchIndex::default())?;
-        let base = generation_prefix(SEARCH_INDEX, self.load_state(SEARCH_INDEX)?.active);
-        let (messages, tokens) = self.index_totals()?;
+        let base = self.index_prefix()?;
+        let (messages, tokens) = self.index_totals_at(&base)?;
         let g = self.db()?;
         let (messages, tokens) = (messages.max(1) as f64, tokens as f64);
         let avg_len = (tokens / messages).max(1.0);

@@ -170,7 +170,8 @@ fn row_seq(row: &[u8]) -> Result<u64> {
         .map_err(|e| Error::corrupted("session row", e))
 }
 
-fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
+/// Bytes of a lower- or upper-case hex string (`None` if it is not hex of whole bytes).
+pub(crate) fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
     if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
         return None;
     }

@@ -307,24 +307,23 @@ impl Engine {
         let g = self.db()?;
         let mut previous = GENESIS_HASH;
         let mut expected_seq = 1;
-        // The commit being read: its hash, entry count, first seq and canonical frames.
-        let mut group: Option<([u8; 32], u64, u64)> = None;
+        // The commit being read: its hash and first seq (it runs to `expected_seq - 1`),
+        // and its entries' canonical frames.
+        let mut group: Option<([u8; 32], u64)> = None;
         let mut frames = Vec::new();
-        let close = |group: (&[u8; 32], u64, u64), previous: &[u8; 32], frames: &[u8]| {
-            let (hash, count, first) = group;
-            if commit_hash(previous, count, frames) == *hash {
-                Ok(*hash)
-            } else {
-                let which = if count == 1 {
-                    format!("entry {first}")
-                } else {
-                    format!("entries {first}-{}", first + count - 1)
-                };
-                Err(Error::corrupted(
-                    "log",
-                    format!("{which} (one commit) do not match the hash chain"),
-                ))
+        let check = |hash: &[u8; 32], first: u64, end: u64, previous: &[u8; 32], frames: &[u8]| {
+            if commit_hash(previous, end - first, frames) == *hash {
+                return Ok(*hash);
             }
+            let which = if end - first == 1 {
+                format!("entry {first}")
+            } else {
+                format!("entries {first}-{}", end - 1)
+            };
+            Err(Error::corrupted(
+                "log",
+                format!("{which} (one commit) do not match the hash chain"),
+            ))
         };
         for item in g.db().iterator_cf(g.cf(CF_LOG), IteratorMode::Start) {
             let (k, v) = item?;
@@ -336,22 +335,20 @@ impl Engine {
                 ));
             }
             match group {
-                Some((hash, count, first)) if hash == e.hash => {
-                    group = Some((hash, count + 1, first))
-                }
+                Some((hash, _)) if hash == e.hash => {}
                 other => {
-                    if let Some((hash, count, first)) = other {
-                        previous = close((&hash, count, first), &previous, &frames)?;
+                    if let Some((hash, first)) = other {
+                        previous = check(&hash, first, e.seq, &previous, &frames)?;
                     }
                     frames.clear();
-                    group = Some((e.hash, 1, e.seq));
+                    group = Some((e.hash, e.seq));
                 }
             }
             push_canonical_frame(&e, &mut frames)?;
             expected_seq += 1;
         }
-        if let Some((hash, count, first)) = group {
-            previous = close((&hash, count, first), &previous, &frames)?;
+        if let Some((hash, first)) = group {
+            previous = check(&hash, first, expected_seq, &previous, &frames)?;
         }
         Ok(LogVerification {
             entries: expected_seq - 1,
