@@ -224,6 +224,13 @@ fn split_blob(blob: &[u8], raw_len: u32) -> Result<(&[u8], &[u8])> {
     Ok(blob.split_at(raw_len as usize))
 }
 
+/// A session blob's original bytes and its decoded message index.
+fn message_index(blob: &[u8], raw_len: u32) -> Result<(&[u8], Vec<StoredMessage>)> {
+    let (raw, index) = split_blob(blob, raw_len)?;
+    let stored = postcard::from_bytes(index).map_err(|e| Error::corrupted("message index", e))?;
+    Ok((raw, stored))
+}
+
 fn resolve_text(raw: &[u8], text: &StoredText) -> Result<String> {
     let slice = |start: u32, len: u32| {
         raw.get(start as usize..start as usize + len as usize)
@@ -379,9 +386,7 @@ impl Engine {
             }
         };
         let blob = self.read_blob(&refs.blob)?;
-        let (raw, index) = split_blob(&blob, refs.raw_len)?;
-        let stored: Vec<StoredMessage> =
-            postcard::from_bytes(index).map_err(|e| Error::corrupted("message index", e))?;
+        let (raw, stored) = message_index(&blob, refs.raw_len)?;
         let messages = stored
             .into_iter()
             .map(|m| {
@@ -405,9 +410,7 @@ impl Engine {
     /// The message texts of a stored session, in order (for indexing).
     pub(crate) fn session_texts(&self, rec: &SessionRecord) -> Result<Vec<String>> {
         let blob = self.read_blob_for_scan(&rec.blob)?;
-        let (raw, index) = split_blob(&blob, rec.raw_len)?;
-        let stored: Vec<StoredMessage> =
-            postcard::from_bytes(index).map_err(|e| Error::corrupted("message index", e))?;
+        let (raw, stored) = message_index(&blob, rec.raw_len)?;
         stored.iter().map(|m| resolve_text(raw, &m.text)).collect()
     }
 
@@ -442,13 +445,13 @@ impl Engine {
         cache: &SessionCache,
     ) -> Result<Vec<u8>> {
         let refs = self.session_refs(id_or_prefix, cache)?;
-        let blob = self.read_blob(&refs.blob)?;
-        Ok(split_blob(&blob, refs.raw_len)?.0.to_vec())
+        self.original_bytes(&refs.blob, refs.raw_len)
     }
 
-    fn session_bytes(&self, rec: &SessionRecord) -> Result<Vec<u8>> {
-        let blob = self.read_blob(&rec.blob)?;
-        Ok(split_blob(&blob, rec.raw_len)?.0.to_vec())
+    /// The first `raw_len` bytes of a session blob: the session's original bytes.
+    fn original_bytes(&self, blob: &BlobRef, raw_len: u32) -> Result<Vec<u8>> {
+        let blob = self.read_blob(blob)?;
+        Ok(split_blob(&blob, raw_len)?.0.to_vec())
     }
 
     /// The whole original file with the given source id (hex BLAKE3), byte-exact.
@@ -471,7 +474,7 @@ impl Engine {
         let mut out = Vec::with_capacity(rec.len as usize);
         for id in &rec.sessions {
             let s = self.session_record(id)?;
-            out.extend_from_slice(&self.session_bytes(&s)?);
+            out.extend_from_slice(&self.original_bytes(&s.blob, s.raw_len)?);
         }
         if out.len() as u64 != rec.len {
             return Err(Error::corrupted(
