@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Subcommand;
-use mnemo::events::builtin;
 use mnemo::{
     Error, EventData, EventFilter, Expected, LogEntry, Mnemo, ReadDirection, SubscribeOptions,
 };
@@ -81,12 +80,14 @@ pub enum ProjectionsCmd {
         /// Projection name.
         name: String,
     },
-    /// Bring a built-in projection (event-counts, stream-heads) up to date.
+    /// Bring a built-in projection (event-counts, stream-heads, search-index,
+    /// context-views) up to date; host projections run in the host.
     Run {
         /// Projection name.
         name: String,
     },
-    /// Rebuild a built-in projection into a new generation, then switch to it.
+    /// Rebuild a built-in projection into a new generation, then switch to it
+    /// (`context-views` rebuilds the sessions, sources, prompts and workflows views).
     Rebuild {
         /// Projection name.
         name: String,
@@ -214,17 +215,6 @@ pub fn events(store: &Mnemo, cmd: EventsCmd, json: bool) -> Result<ExitCode, Err
     Ok(ExitCode::SUCCESS)
 }
 
-fn builtin_projection(
-    name: &str,
-) -> Result<Box<dyn mnemo::events::projection::Projection + Send>, Error> {
-    builtin::by_name(name).ok_or_else(|| {
-        Error::InvalidInput(format!(
-            "the CLI runs only the built-in projections ({}); host projections run in the host",
-            builtin::BUILTIN.join(", ")
-        ))
-    })
-}
-
 fn print_status(s: &mnemo::events::projection::ProjectionStatus, json: bool) {
     if json {
         println!("{}", serde_json::to_string(s).unwrap_or_default());
@@ -258,14 +248,19 @@ pub fn projections(store: &Mnemo, cmd: ProjectionsCmd, json: bool) -> Result<Exi
         }
         ProjectionsCmd::Status { name } => print_status(&store.projection_status(&name)?, json),
         ProjectionsCmd::Run { name } => {
-            let mut p = builtin_projection(&name)?;
-            print_status(&store.run_projection(p.as_mut())?, json);
+            print_status(&store.run_builtin(&name)?, json);
         }
         ProjectionsCmd::Rebuild { name } => {
-            let mut p = builtin_projection(&name)?;
-            print_status(&store.rebuild_projection(p.as_mut())?, json);
+            print_status(&store.rebuild_builtin(&name)?, json);
         }
         ProjectionsCmd::Show { name } => {
+            if name == mnemo::context_views::CONTEXT_VIEWS {
+                return Err(Error::InvalidInput(
+                    "the context views are read with `mnemo sessions`, `mnemo prompt` and \
+                     `mnemo workflow`"
+                        .into(),
+                ));
+            }
             store.projection_status(&name)?;
             for (k, v) in store.view(&name).scan(b"")? {
                 let value = match <[u8; 8]>::try_from(v.as_slice()) {

@@ -306,6 +306,12 @@ fn events_and_projections() {
     assert!(ok(d, &["projections", "list"]).contains("event-counts"));
     let unknown = mnemo(d, &["projections", "run", "mine"]);
     assert_eq!(unknown.status.code(), Some(1));
+    // The context views rebuild blue-green from the log like any projection.
+    ok(d, &["prompt", "add", "greet", "--body", "Hello {{name}}"]);
+    let views = json(d, &["projections", "rebuild", "context-views"]);
+    assert_eq!(views["generation"], 1, "{views}");
+    assert!(ok(d, &["projections", "list"]).contains("context-views"));
+    assert!(ok(d, &["prompt", "show", "greet"]).contains("Hello {{name}}"));
     let verify = json(d, &["log", "verify"]);
-    assert_eq!(verify["entries"], 3);
+    assert_eq!(verify["entries"], 4);
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, WriteOptions, DB};
 
 use crate::codec::{Codec, Plaintext, Seal};
+use crate::context_views::{parse_physical, physical_name, VIEW_CFS};
 use crate::dictionaries::Sampler;
 use crate::error::{Error, Result};
 
@@ -205,7 +206,11 @@ pub(crate) struct Engine {
     pub training: crate::dictionaries::Training,
     /// The search index's background catch-up.
     pub indexer: crate::search::Indexer,
-    db: RwLock<Option<DB>>,
+    db: RwLock<Option<OpenDb>>,
+    /// The block cache every column family shares (also those a rebuild creates).
+    block_cache: rocksdb::Cache,
+    /// One context-views rebuild at a time.
+    pub views_rebuild: Mutex<()>,
     pub path: PathBuf,
     pub codec: Codec,
     pub writer: Mutex<WriterState>,
@@ -221,20 +226,71 @@ pub(crate) struct Engine {
     write_opts_sync: bool,
 }
 
+/// The open database and which generation of the context views readers use.
+struct OpenDb {
+    db: DB,
+    /// Active generation of the context views (see `context_views`).
+    views_generation: u32,
+    /// The physical column family of each of `context_views::VIEW_CFS` in that generation.
+    view_names: [String; 3],
+}
+
+impl OpenDb {
+    fn new(db: DB, views_generation: u32) -> Self {
+        OpenDb {
+            db,
+            views_generation,
+            view_names: VIEW_CFS.map(|base| physical_name(base, views_generation)),
+        }
+    }
+}
+
 /// A read guard on the open database.
-pub(crate) struct DbGuard<'a>(RwLockReadGuard<'a, Option<DB>>);
+pub(crate) struct DbGuard<'a>(RwLockReadGuard<'a, Option<OpenDb>>);
 
 impl DbGuard<'_> {
-    pub fn db(&self) -> &DB {
+    fn open(&self) -> &OpenDb {
         // Constructed only when `Some` (see `Engine::db`).
         self.0.as_ref().expect("DbGuard holds an open database")
     }
 
+    pub fn db(&self) -> &DB {
+        &self.open().db
+    }
+
+    /// Column family `name`; a context view resolves to its active generation.
     pub fn cf(&self, name: &str) -> &ColumnFamily {
-        self.db()
-            .cf_handle(name)
+        let open = self.open();
+        let physical = match VIEW_CFS.iter().position(|base| *base == name) {
+            Some(i) => open.view_names[i].as_str(),
+            None => name,
+        };
+        open.db
+            .cf_handle(physical)
             .expect("all column families are created at open")
     }
+
+    /// Active generation of the context views.
+    pub fn views_generation(&self) -> u32 {
+        self.open().views_generation
+    }
+}
+
+/// Options of column family `name` (a base name or a context view's generation).
+fn cf_options(name: &str, cache: &rocksdb::Cache) -> rocksdb::Options {
+    let base = parse_physical(name).map_or(name, |(base, _)| base);
+    let mut o = rocksdb::Options::default();
+    let mut block = rocksdb::BlockBasedOptions::default();
+    block.set_block_cache(cache);
+    block.set_bloom_filter(10.0, false);
+    block.set_cache_index_and_filter_blocks(true);
+    o.set_block_based_table_factory(&block);
+    if SELF_COMPRESSED.contains(&base) {
+        o.set_compression_type(DBCompressionType::None);
+    } else {
+        o.set_compression_type(DBCompressionType::Zstd);
+    }
+    o
 }
 
 impl Engine {
@@ -251,21 +307,20 @@ impl Engine {
         db_opts.create_missing_column_families(true);
         db_opts.set_max_background_jobs(2);
         db_opts.set_keep_log_file_num(4);
-        let cfs = ALL_CFS.iter().map(|name| {
-            let mut o = rocksdb::Options::default();
-            let mut block = rocksdb::BlockBasedOptions::default();
-            block.set_block_cache(&cache);
-            block.set_bloom_filter(10.0, false);
-            block.set_cache_index_and_filter_blocks(true);
-            o.set_block_based_table_factory(&block);
-            if SELF_COMPRESSED.contains(name) {
-                o.set_compression_type(DBCompressionType::None);
-            } else {
-                o.set_compression_type(DBCompressionType::Zstd);
+        // Every column family on disk must be opened: the fixed ones, plus context-view
+        // generations a rebuild created.
+        let mut names: Vec<String> = ALL_CFS.iter().map(|n| n.to_string()).collect();
+        if let Ok(existing) = DB::list_cf(&db_opts, path) {
+            for name in existing {
+                if name != "default" && !names.contains(&name) {
+                    names.push(name);
+                }
             }
-            ColumnFamilyDescriptor::new(*name, o)
-        });
-        let db = DB::open_cf_descriptors(&db_opts, path, cfs).map_err(|e| {
+        }
+        let cfs = names
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(name, cf_options(name, &cache)));
+        let mut db = DB::open_cf_descriptors(&db_opts, path, cfs).map_err(|e| {
             let msg = e.into_string();
             if msg.contains("lock") || msg.contains("LOCK") {
                 Error::Locked {
@@ -280,6 +335,24 @@ impl Engine {
                 Error::Storage(msg)
             }
         })?;
+        let views_generation = crate::context_views::load_generation(&db)?;
+        // Drop what an interrupted rebuild (or the switch before a crash) left behind.
+        for name in &names {
+            if let Some((_, generation)) = parse_physical(name) {
+                if generation != views_generation {
+                    db.drop_cf(name)?;
+                }
+            }
+        }
+        for base in VIEW_CFS {
+            let name = physical_name(base, views_generation);
+            if db.cf_handle(&name).is_none() {
+                return Err(Error::corrupted(
+                    "store",
+                    format!("column family {name} of the active context views is missing"),
+                ));
+            }
+        }
         let codec = Codec::new(options.compression_level, options.seal.clone());
         crate::dictionaries::load(&db, &codec, options.compression_level)?;
         let (last_seq, head_hash) = crate::log::log_head(&db, &codec)?;
@@ -289,7 +362,9 @@ impl Engine {
             me: me.clone(),
             training: Default::default(),
             indexer: Default::default(),
-            db: RwLock::new(Some(db)),
+            db: RwLock::new(Some(OpenDb::new(db, views_generation))),
+            block_cache: cache,
+            views_rebuild: Mutex::new(()),
             path: path.to_path_buf(),
             codec,
             write_opts_sync: options.sync_writes,
@@ -331,10 +406,65 @@ impl Engine {
         // Take the writer lock so no commit is half-way through.
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut g = self.db.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(db) = g.take() {
-            let _ = db.flush_wal(true);
-            drop(db);
+        if let Some(open) = g.take() {
+            let _ = open.db.flush_wal(true);
+            drop(open);
         }
         self.feed.wake_all();
+    }
+
+    /// Create empty column families for context-view generation `generation` (replacing
+    /// any left from an earlier attempt).
+    pub fn create_view_generation(&self, generation: u32) -> Result<()> {
+        let mut g = self.db.write().unwrap_or_else(|e| e.into_inner());
+        let open = g.as_mut().ok_or(Error::Closed)?;
+        for base in VIEW_CFS {
+            let name = physical_name(base, generation);
+            if open.db.cf_handle(&name).is_some() {
+                open.db.drop_cf(&name)?;
+            }
+            open.db
+                .create_cf(&name, &cf_options(&name, &self.block_cache))?;
+        }
+        Ok(())
+    }
+
+    /// Drop the column families of context-view generation `generation`.
+    pub fn drop_view_generation(&self, generation: u32) -> Result<()> {
+        let mut g = self.db.write().unwrap_or_else(|e| e.into_inner());
+        let open = g.as_mut().ok_or(Error::Closed)?;
+        if generation == open.views_generation {
+            return Err(Error::InvalidInput(
+                "the active context views cannot be dropped".into(),
+            ));
+        }
+        for base in VIEW_CFS {
+            let name = physical_name(base, generation);
+            if open.db.cf_handle(&name).is_some() {
+                open.db.drop_cf(&name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Point readers at context-view generation `generation` and drop the previous one.
+    /// The caller recorded the switch in `meta` and holds the writer lock.
+    pub fn switch_view_generation(&self, generation: u32) -> Result<()> {
+        let mut g = self.db.write().unwrap_or_else(|e| e.into_inner());
+        let open = g.take().ok_or(Error::Closed)?;
+        let previous = open.views_generation;
+        let mut open = OpenDb::new(open.db, generation);
+        let mut result = Ok(());
+        for base in VIEW_CFS {
+            let name = physical_name(base, previous);
+            if open.db.cf_handle(&name).is_some() {
+                if let Err(e) = open.db.drop_cf(&name) {
+                    // Harmless: the next open drops it.
+                    result = Err(e.into());
+                }
+            }
+        }
+        *g = Some(open);
+        result
     }
 }

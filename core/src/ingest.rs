@@ -19,14 +19,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use crate::blobs::PreparedBlob;
-use crate::engine::{Engine, CF_BLOBS, CF_SESSIONS, CF_SOURCES};
+use crate::engine::{Engine, CF_BLOBS, CF_SOURCES};
 use crate::error::{Error, Result};
 use crate::import::{self, Format, ParsedSession};
 use crate::log::{Expected, NewEvent};
 use crate::model::SessionInfo;
 use crate::sessions::{
-    id_to_hex, locate_text, session_blob, session_id, ImportedFile, SessionRecord, SessionRow,
-    SourceRecord, StoredMessage, SESSION_IMPORTED, SOURCE_IMPORTED,
+    id_to_hex, locate_text, session_blob, session_id, ImportedFile, SessionRecord, SourceRecord,
+    StoredMessage, SESSION_IMPORTED, SOURCE_IMPORTED,
 };
 
 /// Most bytes of source files committed in one group.
@@ -39,8 +39,6 @@ struct PreparedSession {
     id: [u8; 16],
     record: Vec<u8>,
     blob: PreparedBlob,
-    messages: u64,
-    info: SessionInfo,
 }
 
 /// A file ready to commit.
@@ -146,13 +144,7 @@ impl Engine {
                 blob: blob.blob,
                 raw_len,
             })?;
-            sessions.push(PreparedSession {
-                id,
-                record,
-                blob,
-                messages: p.messages.len() as u64,
-                info,
-            });
+            sessions.push(PreparedSession { id, record, blob });
         }
         Ok(Prepared::New(PreparedFile {
             source_id,
@@ -204,16 +196,14 @@ impl Engine {
             plan.push((fi, new));
         }
         let new_sessions = plan.iter().any(|(_, new)| !new.is_empty());
-        self.commit(events, |g, w, batch, entries| {
-            let mut entries = entries.iter();
+        // The sessions and sources rows are written by `context_views` in the same batch;
+        // here only the blobs the new sessions reference.
+        self.commit(events, |g, w, batch, _| {
             let mut batch_blobs = HashSet::new();
             for (fi, new) in &plan {
                 let f = &files[*fi];
                 for &si in new {
                     let s = &f.sessions[si];
-                    let entry = entries
-                        .next()
-                        .ok_or_else(|| Error::Storage("event count mismatch".into()))?;
                     let len = u64::from(s.blob.blob.len);
                     let hash = s.blob.blob.hash;
                     let stored = !batch_blobs.insert(hash)
@@ -229,23 +219,9 @@ impl Engine {
                         w.stats.blob_bytes += len;
                         w.stats.blob_stored_bytes += frame.len() as u64;
                     }
-                    let row = encode(&SessionRow {
-                        seq: entry.seq,
-                        info: s.info.clone(),
-                    })?;
-                    batch.put_cf(g.cf(CF_SESSIONS), s.id, row);
-                    w.stats.sessions += 1;
-                    w.stats.messages += s.messages;
                 }
-                // The source event.
-                let entry = entries
-                    .next()
-                    .ok_or_else(|| Error::Storage("event count mismatch".into()))?;
-                batch.put_cf(g.cf(CF_SOURCES), f.source_id, &entry.payload);
-                w.stats.sources += 1;
-                w.stats.raw_bytes += f.len;
             }
-            w.stats.save(g, batch)
+            Ok(())
         })?;
         if new_sessions {
             self.index_in_background();

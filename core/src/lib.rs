@@ -29,6 +29,8 @@ mod blobs;
 #[cfg(feature = "store")]
 pub mod compaction;
 #[cfg(feature = "store")]
+pub mod context_views;
+#[cfg(feature = "store")]
 mod dictionaries;
 #[cfg(feature = "store")]
 mod engine;

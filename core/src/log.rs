@@ -441,7 +441,12 @@ impl Engine {
             }
         }
         writer.stats.log_stored_bytes += log_bytes;
+        let views_changed =
+            crate::context_views::apply_inline(&g, &mut batch, &mut writer.stats, &entries)?;
         let out = project(&g, writer, &mut batch, &entries)?;
+        if views_changed {
+            writer.stats.save(&g, &mut batch)?;
+        }
         g.db().write_opt(batch, &self.write_options())?;
         writer.next_seq = seq;
         writer.head_hash = head;

@@ -118,12 +118,12 @@ pub fn render_template(body: &str, values: &BTreeMap<String, String>) -> Result<
     Ok(out)
 }
 
-fn version_key(name: &str, version: u32) -> Vec<u8> {
+pub(crate) fn version_key(name: &str, version: u32) -> Vec<u8> {
     KeyBuilder::new().str("p").str(name).u32(version).finish()
 }
 
 /// The head row of template `name`: a copy of its newest version.
-fn head_key(name: &str) -> Vec<u8> {
+pub(crate) fn head_key(name: &str) -> Vec<u8> {
     KeyBuilder::new().str("h").str(name).finish()
 }
 
@@ -131,7 +131,7 @@ fn decode_template(bytes: &[u8]) -> Result<PromptTemplate> {
     postcard::from_bytes(bytes).map_err(|e| Error::corrupted("prompt", e))
 }
 
-fn label_key(name: &str, label: &str) -> Vec<u8> {
+pub(crate) fn label_key(name: &str, label: &str) -> Vec<u8> {
     KeyBuilder::new().str("l").str(name).str(label).finish()
 }
 
@@ -301,14 +301,10 @@ impl Engine {
                 stream(name),
                 stream_version.map_or(Expected::NoStream, Expected::Exact),
                 PROMPT_ADDED,
-                payload.clone(),
+                payload,
             );
-            let result = self.commit(vec![event], |g, w, batch, _| {
-                batch.put_cf(g.cf(CF_PROMPTS), version_key(name, version), &payload);
-                batch.put_cf(g.cf(CF_PROMPTS), head_key(name), &payload);
-                w.stats.prompt_versions += 1;
-                w.stats.save(g, batch)
-            });
+            // The version and head rows are written by `context_views` in the same batch.
+            let result = self.commit(vec![event], |_, _, _, _| Ok(()));
             match result {
                 Ok(_) => return Ok(template),
                 Err(Error::Conflict { .. }) => continue,
@@ -337,14 +333,8 @@ impl Engine {
         })
         .map_err(|e| Error::Storage(e.to_string()))?;
         let event = NewEvent::internal(stream(name), Expected::Any, PROMPT_LABELED, payload);
-        self.commit(vec![event], |g, _, batch, _| {
-            batch.put_cf(
-                g.cf(CF_PROMPTS),
-                label_key(name, label),
-                version.to_be_bytes(),
-            );
-            Ok(())
-        })?;
+        // The label row is written by `context_views` in the same batch.
+        self.commit(vec![event], |_, _, _, _| Ok(()))?;
         Ok(())
     }
 

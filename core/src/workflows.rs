@@ -14,7 +14,7 @@ use crate::model::{Workflow, WorkflowStep};
 /// Event type: a new workflow version.
 pub const WORKFLOW_ADDED: &str = "workflow.added";
 
-fn version_key(name: &str, version: u32) -> Vec<u8> {
+pub(crate) fn version_key(name: &str, version: u32) -> Vec<u8> {
     KeyBuilder::new().str("w").str(name).u32(version).finish()
 }
 
@@ -90,13 +90,10 @@ impl Engine {
                 stream.clone(),
                 current.map_or(Expected::NoStream, Expected::Exact),
                 WORKFLOW_ADDED,
-                payload.clone(),
+                payload,
             );
-            let result = self.commit(vec![event], |g, w, batch, _| {
-                batch.put_cf(g.cf(CF_PROMPTS), version_key(name, version), &payload);
-                w.stats.workflow_versions += 1;
-                w.stats.save(g, batch)
-            });
+            // The version row is written by `context_views` in the same batch.
+            let result = self.commit(vec![event], |_, _, _, _| Ok(()));
             match result {
                 Ok(_) => return Ok(workflow),
                 Err(Error::Conflict { .. }) => continue,

@@ -1,15 +1,53 @@
-//! Built-in projections, usable by name from the CLI and every binding: `event-counts`
+//! Built-in projections, usable by name from the CLI and every binding
+//! ([`crate::Mnemo::run_builtin`], [`crate::Mnemo::rebuild_builtin`]): `event-counts`
 //! (events per type), `stream-heads` (each stream's last version, sequence number and
-//! event type) and `search-index` (Mnemo's keyword index, see `search`). Host code defines
-//! its own with the [`Projection`] trait.
+//! event type), `search-index` (Mnemo's keyword index, see `search`) and `context-views`
+//! (sessions, sources, prompts and workflows, applied inline with every commit; see
+//! `context_views`). Host code defines its own with the [`Projection`] trait.
 
-use crate::events::projection::{Projection, ViewBatch};
+use crate::error::{Error, Result};
+use crate::events::projection::{Projection, ProjectionStatus, ViewBatch};
 use crate::log::LogEntry;
 
 /// Names of the built-in projections.
-pub const BUILTIN: [&str; 3] = ["event-counts", "stream-heads", crate::search::SEARCH_INDEX];
+pub const BUILTIN: [&str; 4] = [
+    "event-counts",
+    "stream-heads",
+    crate::search::SEARCH_INDEX,
+    crate::context_views::CONTEXT_VIEWS,
+];
 
-/// A built-in projection by name.
+impl crate::Mnemo {
+    /// Bring built-in projection `name` (one of [`BUILTIN`]) up to date.
+    pub fn run_builtin(&self, name: &str) -> Result<ProjectionStatus> {
+        if name == crate::context_views::CONTEXT_VIEWS {
+            return self.context_views_status();
+        }
+        let mut p = by_name(name).ok_or_else(|| unknown(name))?;
+        self.run_projection(p.as_mut())
+    }
+
+    /// Rebuild built-in projection `name` (one of [`BUILTIN`]) into a new generation while
+    /// the current one serves, then switch to it.
+    pub fn rebuild_builtin(&self, name: &str) -> Result<ProjectionStatus> {
+        if name == crate::context_views::CONTEXT_VIEWS {
+            self.rebuild_context_views()?;
+            return self.context_views_status();
+        }
+        let mut p = by_name(name).ok_or_else(|| unknown(name))?;
+        self.rebuild_projection(p.as_mut())
+    }
+}
+
+fn unknown(name: &str) -> Error {
+    Error::NotFound {
+        kind: "built-in projection",
+        key: format!("{name} (built-in: {})", BUILTIN.join(", ")),
+    }
+}
+
+/// A built-in projection run by the projection runner, by name (`context-views`, applied
+/// inline with every commit, is not one: use [`crate::Mnemo::run_builtin`]).
 pub fn by_name(name: &str) -> Option<Box<dyn Projection + Send>> {
     match name {
         "event-counts" => Some(Box::new(EventCounts)),

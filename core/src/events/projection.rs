@@ -22,8 +22,9 @@
 //!
 //! Mnemo's search index is a projection run by this same machinery (`search::SearchIndex`):
 //! it lags the log, is caught up before every search, and rebuilds blue-green like any
-//! other. The other context views (sessions, sources, prompts, workflows) are projections
-//! of the same log written inline, in the same batch as their events.
+//! other. The other context views (sessions, sources, prompts, workflows) are one
+//! projection of the same log (`context_views`) applied inline, in the same batch as their
+//! events, and rebuilt blue-green by [`Mnemo::rebuild_context_views`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -617,6 +618,9 @@ impl Mnemo {
 
     /// Where projection `name` stands ([`Error::NotFound`] if it never ran).
     pub fn projection_status(&self, name: &str) -> Result<ProjectionStatus> {
+        if name == crate::context_views::CONTEXT_VIEWS {
+            return self.context_views_status();
+        }
         let engine = self.engine();
         let g = engine.db()?;
         if g.db()
@@ -632,11 +636,11 @@ impl Mnemo {
         Ok(engine.status_of(name, engine.load_state(name)?))
     }
 
-    /// Every host projection that has run, by name.
+    /// The context views, then every projection that has run, by name.
     pub fn projections(&self) -> Result<Vec<ProjectionStatus>> {
+        let mut out = vec![self.context_views_status()?];
         let engine = self.engine();
         let g = engine.db()?;
-        let mut out = Vec::new();
         for item in g.db().prefix_iterator_cf(g.cf(CF_META), b"proj/") {
             let (k, v) = item?;
             if !k.starts_with(b"proj/") {

@@ -1,0 +1,399 @@
+//! The context views — sessions, sources, prompt templates with their labels, workflows —
+//! as one projection of the log.
+//!
+//! This module owns the rule that turns Mnemo's own log entries (`session.imported`,
+//! `source.imported`, `prompt.added`, `prompt.labeled`, `workflow.added`) into rows of the
+//! `sessions`, `sources` and `prompts` column families and into the counts of
+//! [`crate::stats::Counters`]. The same rule runs in two places:
+//!
+//! - **inline**, inside every commit ([`apply_inline`]), so a view row is written in the same
+//!   atomic `WriteBatch` as the event it comes from: a reader never sees an event without its
+//!   row or a row without its event;
+//! - **rebuild** ([`crate::Mnemo::rebuild_context_views`]): replays the whole log into a new
+//!   generation of the three column families while the current generation keeps serving
+//!   reads and taking writes, catches up under the writer lock, then switches readers to the
+//!   new generation in one step and drops the old one (blue-green, like host projections).
+//!
+//! A generation `n > 0` lives in column families named `sessions.g<n>`, `sources.g<n>` and
+//! `prompts.g<n>`; generation 0 keeps the plain names. The active generation is recorded in
+//! `meta` under `context-views/generation`. A rebuild interrupted by a crash leaves only
+//! unused column families behind, which the next open drops; the rebuild starts over.
+
+use std::sync::atomic::Ordering;
+
+use rocksdb::WriteBatch;
+use serde::Deserialize;
+
+use crate::engine::{DbGuard, Engine, CF_META, CF_PROMPTS, CF_SESSIONS, CF_SOURCES};
+use crate::error::{Error, Result};
+use crate::events::projection::ProjectionStatus;
+use crate::log::LogEntry;
+use crate::sessions::{hex_to_bytes, SessionRecord, SessionRow};
+use crate::stats::Counters;
+use crate::Mnemo;
+
+/// Name of the context views among the built-in projections.
+pub const CONTEXT_VIEWS: &str = "context-views";
+
+/// The column families the context views own, by their generation-0 names.
+pub(crate) const VIEW_CFS: [&str; 3] = [CF_SESSIONS, CF_SOURCES, CF_PROMPTS];
+
+/// `meta` key of the active generation (u32 BE; absent = 0).
+pub(crate) const GENERATION_KEY: &[u8] = b"context-views/generation";
+
+/// Log entries replayed per rebuild batch.
+const REBUILD_PAGE: usize = 1024;
+
+/// The physical column family of view `base` in `generation`.
+pub(crate) fn physical_name(base: &str, generation: u32) -> String {
+    if generation == 0 {
+        base.to_string()
+    } else {
+        format!("{base}.g{generation}")
+    }
+}
+
+/// The view and generation a physical column family name belongs to, if it is one.
+pub(crate) fn parse_physical(name: &str) -> Option<(&'static str, u32)> {
+    VIEW_CFS.iter().find_map(|base| {
+        if name == *base {
+            return Some((*base, 0));
+        }
+        let generation = name.strip_prefix(base)?.strip_prefix(".g")?;
+        generation.parse().ok().map(|g| (*base, g))
+    })
+}
+
+/// The active generation recorded in `meta`.
+pub(crate) fn load_generation(db: &rocksdb::DB) -> Result<u32> {
+    let cf = db
+        .cf_handle(CF_META)
+        .ok_or_else(|| Error::corrupted("store", "meta column family missing"))?;
+    match db.get_pinned_cf(cf, GENERATION_KEY)? {
+        None => Ok(0),
+        Some(v) => Ok(u32::from_be_bytes(v.as_ref().try_into().map_err(|_| {
+            Error::corrupted("context views", "generation is not 4 bytes")
+        })?)),
+    }
+}
+
+/// What one entry changes in the views: rows, and how the counts move.
+pub(crate) trait ViewSink {
+    /// Write `value` at `key` of view `cf` (one of [`VIEW_CFS`]).
+    fn put(&mut self, cf: &'static str, key: &[u8], value: &[u8]);
+    /// The counts the views keep.
+    fn counts(&mut self) -> &mut Counters;
+}
+
+/// The first fields of a `prompt.added` or `workflow.added` payload.
+#[derive(Deserialize)]
+struct Head {
+    name: String,
+    version: u32,
+}
+
+/// The payload of `prompt.labeled`.
+#[derive(Deserialize)]
+struct Label {
+    label: String,
+    version: u32,
+}
+
+fn decode<'a, T: Deserialize<'a>>(entry: &'a LogEntry) -> Result<T> {
+    postcard::from_bytes(&entry.payload)
+        .map_err(|e| Error::corrupted("log entry", format!("{} at {}: {e}", entry.kind, entry.seq)))
+}
+
+fn stream_id<const N: usize>(entry: &LogEntry, prefix: &str) -> Result<[u8; N]> {
+    entry
+        .stream
+        .strip_prefix(prefix)
+        .and_then(hex_to_bytes)
+        .and_then(|b| <[u8; N]>::try_from(b).ok())
+        .ok_or_else(|| {
+            Error::corrupted(
+                "log entry",
+                format!("stream {:?} at {} names no id", entry.stream, entry.seq),
+            )
+        })
+}
+
+/// Apply one log entry to the context views. Entries of host streams change nothing.
+pub(crate) fn apply(entry: &LogEntry, sink: &mut dyn ViewSink) -> Result<()> {
+    match entry.kind.as_str() {
+        crate::sessions::SESSION_IMPORTED if entry.stream.starts_with("session/") => {
+            let id: [u8; 16] = stream_id(entry, "session/")?;
+            let record: SessionRecord = decode(entry)?;
+            let messages = u64::from(record.info.message_count);
+            let row = postcard::to_stdvec(&SessionRow {
+                seq: entry.seq,
+                info: record.info,
+            })
+            .map_err(|e| Error::Storage(format!("encoding: {e}")))?;
+            sink.put(CF_SESSIONS, &id, &row);
+            let counts = sink.counts();
+            counts.sessions += 1;
+            counts.messages += messages;
+        }
+        crate::sessions::SOURCE_IMPORTED if entry.stream.starts_with("source/") => {
+            let id: [u8; 32] = stream_id(entry, "source/")?;
+            let record: crate::sessions::SourceRecord = decode(entry)?;
+            sink.put(CF_SOURCES, &id, &entry.payload);
+            let counts = sink.counts();
+            counts.sources += 1;
+            counts.raw_bytes += record.len;
+        }
+        crate::prompts::PROMPT_ADDED if entry.stream.starts_with("prompt/") => {
+            let head: Head = decode(entry)?;
+            sink.put(
+                CF_PROMPTS,
+                &crate::prompts::version_key(&head.name, head.version),
+                &entry.payload,
+            );
+            sink.put(
+                CF_PROMPTS,
+                &crate::prompts::head_key(&head.name),
+                &entry.payload,
+            );
+            sink.counts().prompt_versions += 1;
+        }
+        crate::prompts::PROMPT_LABELED if entry.stream.starts_with("prompt/") => {
+            let name = &entry.stream["prompt/".len()..];
+            let label: Label = decode(entry)?;
+            sink.put(
+                CF_PROMPTS,
+                &crate::prompts::label_key(name, &label.label),
+                &label.version.to_be_bytes(),
+            );
+        }
+        crate::workflows::WORKFLOW_ADDED if entry.stream.starts_with("workflow/") => {
+            let head: Head = decode(entry)?;
+            sink.put(
+                CF_PROMPTS,
+                &crate::workflows::version_key(&head.name, head.version),
+                &entry.payload,
+            );
+            sink.counts().workflow_versions += 1;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether `entry` can change a context view (a cheap test before [`apply`]).
+fn is_context_entry(entry: &LogEntry) -> bool {
+    crate::events::RESERVED_PREFIXES
+        .iter()
+        .any(|p| entry.stream.starts_with(p))
+}
+
+/// Writes into a commit's batch, in the active generation, and counts into the writer's
+/// running totals.
+struct BatchSink<'a, 'g> {
+    g: &'a DbGuard<'g>,
+    batch: &'a mut WriteBatch,
+    counts: &'a mut Counters,
+}
+
+impl ViewSink for BatchSink<'_, '_> {
+    fn put(&mut self, cf: &'static str, key: &[u8], value: &[u8]) {
+        self.batch.put_cf(self.g.cf(cf), key, value);
+    }
+
+    fn counts(&mut self) -> &mut Counters {
+        self.counts
+    }
+}
+
+/// Apply a commit's entries to the active generation, in the commit's own batch. Returns
+/// whether any entry changed a view (then the caller persists `counts`).
+pub(crate) fn apply_inline(
+    g: &DbGuard<'_>,
+    batch: &mut WriteBatch,
+    counts: &mut Counters,
+    entries: &[LogEntry],
+) -> Result<bool> {
+    let mut changed = false;
+    let mut sink = BatchSink { g, batch, counts };
+    for entry in entries.iter().filter(|e| is_context_entry(e)) {
+        apply(entry, &mut sink)?;
+        changed = true;
+    }
+    Ok(changed)
+}
+
+/// Writes into a rebuild's batch, in the generation being built.
+struct RebuildSink<'a, 'g> {
+    g: &'a DbGuard<'g>,
+    generation: u32,
+    batch: WriteBatch,
+    counts: &'a mut Counters,
+}
+
+impl ViewSink for RebuildSink<'_, '_> {
+    fn put(&mut self, cf: &'static str, key: &[u8], value: &[u8]) {
+        // The rebuild created these column families before replaying.
+        if let Some(handle) = self.g.db().cf_handle(&physical_name(cf, self.generation)) {
+            self.batch.put_cf(handle, key, value);
+        }
+    }
+
+    fn counts(&mut self) -> &mut Counters {
+        self.counts
+    }
+}
+
+/// What a context-views rebuild did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ContextRebuild {
+    /// The generation readers see now.
+    pub generation: u32,
+    /// Log entries replayed.
+    pub entries: u64,
+    /// Sessions, sources, prompt versions and workflow versions in the rebuilt views.
+    pub sessions: u64,
+    /// Sources in the rebuilt views.
+    pub sources: u64,
+    /// Prompt template versions in the rebuilt views.
+    pub prompt_versions: u64,
+    /// Workflow versions in the rebuilt views.
+    pub workflow_versions: u64,
+}
+
+impl Engine {
+    /// Replay entries `from..=to` into view generation `generation`, a page per batch
+    /// (written without the WAL: the rebuild flushes before it switches). Returns the next
+    /// sequence number to replay.
+    fn replay_views(
+        &self,
+        counts: &mut Counters,
+        generation: u32,
+        mut from: u64,
+        to: u64,
+    ) -> Result<u64> {
+        while from <= to {
+            if self.closed.load(Ordering::SeqCst) {
+                return Err(Error::Closed);
+            }
+            let page = self.read_log(from, REBUILD_PAGE.min((to - from + 1) as usize))?;
+            let Some(last) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            let g = self.db()?;
+            let mut sink = RebuildSink {
+                g: &g,
+                generation,
+                batch: WriteBatch::default(),
+                counts,
+            };
+            for entry in page.iter().filter(|e| is_context_entry(e)) {
+                apply(entry, &mut sink)?;
+            }
+            let batch = sink.batch;
+            g.db().write_without_wal(batch)?;
+            from = last + 1;
+        }
+        Ok(from)
+    }
+
+    /// See [`Mnemo::rebuild_context_views`].
+    fn rebuild_context_views(&self) -> Result<ContextRebuild> {
+        let _one = self.views_rebuild.lock().unwrap_or_else(|e| e.into_inner());
+        let next = self.db()?.views_generation() + 1;
+        self.create_view_generation(next)?;
+        let result = self.fill_view_generation(next);
+        if result.is_err() {
+            // Leave nothing half-built behind; the active generation was never touched.
+            let _ = self.drop_view_generation(next);
+        }
+        result
+    }
+
+    fn fill_view_generation(&self, next: u32) -> Result<ContextRebuild> {
+        let mut counts = Counters::default();
+        let mut from = 1;
+        // Online: writers keep committing to the active generation meanwhile.
+        loop {
+            let head = self.feed.last_seq.load(Ordering::SeqCst);
+            if head < from + REBUILD_PAGE as u64 {
+                break;
+            }
+            from = self.replay_views(&mut counts, next, from, head)?;
+        }
+        // The last stretch under the writer lock: no commit slips between the replay and
+        // the switch.
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let head = writer.next_seq - 1;
+        from = self.replay_views(&mut counts, next, from, head)?;
+        // Counts the views do not own stay as the writer kept them.
+        let w = &writer.stats;
+        counts.blobs = w.blobs;
+        counts.blob_bytes = w.blob_bytes;
+        counts.blob_stored_bytes = w.blob_stored_bytes;
+        counts.log_stored_bytes = w.log_stored_bytes;
+        counts.dedup_bytes = w.dedup_bytes;
+        counts.tokens = w.tokens;
+        {
+            let g = self.db()?;
+            // The new generation's unlogged writes reach their files before the switch is
+            // recorded.
+            for base in VIEW_CFS {
+                if let Some(cf) = g.db().cf_handle(&physical_name(base, next)) {
+                    g.db().flush_cf(cf)?;
+                }
+            }
+            let mut batch = WriteBatch::default();
+            batch.put_cf(g.cf(CF_META), GENERATION_KEY, next.to_be_bytes());
+            counts.save(&g, &mut batch)?;
+            let mut sync = rocksdb::WriteOptions::default();
+            sync.set_sync(true);
+            g.db().write_opt(batch, &sync)?;
+        }
+        writer.stats = counts.clone();
+        // Switch readers and drop the old generation, still holding the writer lock.
+        self.switch_view_generation(next)?;
+        drop(writer);
+        Ok(ContextRebuild {
+            generation: next,
+            entries: from - 1,
+            sessions: counts.sessions,
+            sources: counts.sources,
+            prompt_versions: counts.prompt_versions,
+            workflow_versions: counts.workflow_versions,
+        })
+    }
+}
+
+impl Mnemo {
+    /// Rebuild the context views (sessions, sources, prompts, workflows and their counts)
+    /// from the log into a new generation while the current one keeps serving reads and
+    /// taking writes, then switch readers to it and drop the old one. Writers wait only
+    /// for the last few entries' replay. An interrupted rebuild leaves the current
+    /// generation untouched and starts over on the next call.
+    pub fn rebuild_context_views(&self) -> Result<ContextRebuild> {
+        self.engine().rebuild_context_views()
+    }
+
+    /// The generation of the context views readers see (0 until the first rebuild).
+    pub fn context_views_generation(&self) -> Result<u32> {
+        Ok(self.engine().db()?.views_generation())
+    }
+
+    /// The context views as a projection status: applied inline, so always at the head.
+    pub fn context_views_status(&self) -> Result<ProjectionStatus> {
+        let engine = self.engine();
+        let generation = engine.db()?.views_generation();
+        let head = engine.feed.last_seq.load(Ordering::SeqCst);
+        Ok(ProjectionStatus {
+            name: CONTEXT_VIEWS.to_string(),
+            generation,
+            checkpoint: head,
+            rebuilding: None,
+            error: None,
+            head,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
