@@ -18,7 +18,10 @@ const CHILD_ENV: &str = "MNEMO_CRASH_CHILD";
 /// The child process: when `MNEMO_CRASH_CHILD=mode:store_dir:file_list` is set, import the
 /// listed files into the store, printing an acknowledgement as soon as each import is
 /// durable. Mode `single` commits file by file (`ACK <source-id> <path>`); mode `group`
-/// uses the pipelined group commit of `import_paths` (`ACKPATH <path>`). Without the
+/// uses the pipelined group commit of `import_paths` (`ACKPATH <path>`); mode `rebuild`
+/// commits file by file like `single` while another thread rebuilds the context views
+/// (sessions, sources, prompts) over and over, so kills also land inside rebuilds and
+/// generation switches. Without the
 /// variable it does nothing; it is ignored in normal runs and started by the parent test.
 #[test]
 #[ignore = "the child process of kill_9_loses_nothing_acknowledged, started by it"]
@@ -37,6 +40,10 @@ fn crash_child() {
         .map(PathBuf::from)
         .collect();
     let stdout = std::io::stdout();
+    if mode == "rebuild" {
+        let store = store.clone();
+        std::thread::spawn(move || while store.rebuild_context_views().is_ok() {});
+    }
     if mode == "group" {
         let _ = store.import_paths(&paths, |p| {
             let mut out = stdout.lock();
@@ -90,7 +97,7 @@ fn kill_9_loses_nothing_acknowledged() {
         let text: Vec<String> = order.iter().map(|p| p.display().to_string()).collect();
         std::fs::write(&list, text.join("\n")).unwrap();
         let store_dir = dir.path().join("store");
-        let mode = if round % 2 == 0 { "single" } else { "group" };
+        let mode = ["single", "group", "rebuild"][round % 3];
         let spec = format!("{mode}:{}:{}", store_dir.display(), list.display());
         let mut proc = Command::new(&child)
             .args(["--exact", "crash_child", "--ignored", "--nocapture"])
@@ -166,13 +173,25 @@ fn kill_9_loses_nothing_acknowledged() {
         assert!(index.error.is_none(), "round {round}: {index:?}");
         let stats = store.stats().unwrap();
         assert!(stats.counters.sources >= acked_files);
+        // The views' counts agree with their rows, whatever generation the kill left active,
+        // and a rebuild after the kill reproduces them.
+        let listed = store
+            .list_sessions(&SessionFilter::default())
+            .unwrap()
+            .len() as u64;
+        assert_eq!(stats.counters.sessions, listed, "round {round}");
+        let rebuilt = store.rebuild_context_views().unwrap();
+        assert_eq!(
+            (rebuilt.sessions, rebuilt.sources),
+            (listed, stats.counters.sources)
+        );
         assert!(
             stats.counters.sessions == 0 || stats.counters.tokens > 0,
             "round {round}: sessions stored but nothing indexed"
         );
         eprintln!(
-            "round {round} ({mode}): killed after {delay} ms, {acked_files} files acked, {} sources stored",
-            stats.counters.sources
+            "round {round} ({mode}): killed after {delay} ms, {acked_files} files acked, {} sources stored, context views at generation {}",
+            stats.counters.sources, rebuilt.generation
         );
     }
     assert!(

@@ -226,7 +226,7 @@ pub(crate) fn apply_inline(
 struct RebuildSink<'a, 'g> {
     g: &'a DbGuard<'g>,
     generation: u32,
-    batch: WriteBatch,
+    batch: &'a mut WriteBatch,
     counts: &'a mut Counters,
 }
 
@@ -261,15 +261,17 @@ pub struct ContextRebuild {
 }
 
 impl Engine {
-    /// Replay entries `from..=to` into view generation `generation`, a page per batch
-    /// (written without the WAL: the rebuild flushes before it switches). Returns the next
-    /// sequence number to replay.
+    /// Replay entries `from..=to` into view generation `generation`. With `tail`, the rows
+    /// are added to that batch (the caller commits it with the switch); without, each page is
+    /// written at once without the WAL (the rebuild flushes before it switches). Returns the
+    /// next sequence number to replay.
     fn replay_views(
         &self,
         counts: &mut Counters,
         generation: u32,
         mut from: u64,
         to: u64,
+        mut tail: Option<&mut WriteBatch>,
     ) -> Result<u64> {
         while from <= to {
             if self.closed.load(Ordering::SeqCst) {
@@ -280,17 +282,19 @@ impl Engine {
                 break;
             };
             let g = self.db()?;
+            let mut page_batch = WriteBatch::default();
             let mut sink = RebuildSink {
                 g: &g,
                 generation,
-                batch: WriteBatch::default(),
+                batch: tail.as_deref_mut().unwrap_or(&mut page_batch),
                 counts,
             };
             for entry in page.iter().filter(|e| is_context_entry(e)) {
                 apply(entry, &mut sink)?;
             }
-            let batch = sink.batch;
-            g.db().write_without_wal(batch)?;
+            if tail.is_none() {
+                g.db().write_without_wal(page_batch)?;
+            }
             from = last + 1;
         }
         Ok(from)
@@ -318,13 +322,24 @@ impl Engine {
             if head < from + REBUILD_PAGE as u64 {
                 break;
             }
-            from = self.replay_views(&mut counts, next, from, head)?;
+            from = self.replay_views(&mut counts, next, from, head, None)?;
         }
-        // The last stretch under the writer lock: no commit slips between the replay and
-        // the switch.
+        // What was replayed so far (written without the WAL) reaches its files before the
+        // switch can be recorded; writers still run.
+        {
+            let g = self.db()?;
+            for base in VIEW_CFS {
+                if let Some(cf) = g.db().cf_handle(&physical_name(base, next)) {
+                    g.db().flush_cf(cf)?;
+                }
+            }
+        }
+        // The last stretch under the writer lock, so no commit slips between the replay and
+        // the switch: its rows, the new generation and the counts commit in one synced batch.
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let head = writer.next_seq - 1;
-        from = self.replay_views(&mut counts, next, from, head)?;
+        let mut batch = WriteBatch::default();
+        from = self.replay_views(&mut counts, next, from, head, Some(&mut batch))?;
         // Counts the views do not own stay as the writer kept them.
         let w = &writer.stats;
         counts.blobs = w.blobs;
@@ -335,14 +350,6 @@ impl Engine {
         counts.tokens = w.tokens;
         {
             let g = self.db()?;
-            // The new generation's unlogged writes reach their files before the switch is
-            // recorded.
-            for base in VIEW_CFS {
-                if let Some(cf) = g.db().cf_handle(&physical_name(base, next)) {
-                    g.db().flush_cf(cf)?;
-                }
-            }
-            let mut batch = WriteBatch::default();
             batch.put_cf(g.cf(CF_META), GENERATION_KEY, next.to_be_bytes());
             counts.save(&g, &mut batch)?;
             let mut sync = rocksdb::WriteOptions::default();
