@@ -114,6 +114,14 @@ impl Scale {
     }
 }
 
+/// Write back every dirty page on the machine before a contender starts, so its fsyncs do not
+/// also wait for what the benchmark before it left in the page cache (the order of the
+/// contenders would otherwise favour whoever runs after the lightest writer).
+fn settle() {
+    // SAFETY: sync(2) takes no arguments and has no failure mode.
+    unsafe { libc::sync() };
+}
+
 fn bench_append_single(c: &mut Criterion, names: &[String], pool: &[EventData]) {
     let mut g = c.benchmark_group("append_single");
     g.throughput(Throughput::Elements(1))
@@ -127,6 +135,7 @@ fn bench_append_single(c: &mut Criterion, names: &[String], pool: &[EventData]) 
         let store =
             Mnemo::open(dir.path().join("mnemo"), mnemo_options(durable)).expect("open mnemo");
         let (mut n, mut versions) = (0, vec![0u64; STREAMS]);
+        settle();
         g.bench_function(format!("mnemo{}", suffix(durable)), |b| {
             b.iter_batched(
                 || {
@@ -145,6 +154,7 @@ fn bench_append_single(c: &mut Criterion, names: &[String], pool: &[EventData]) 
         let mut sqlite =
             SqliteEventStore::open(dir.path().join("events.sqlite"), durable).expect("sqlite");
         let (mut n, mut versions) = (0, vec![0u64; STREAMS]);
+        settle();
         g.bench_function(format!("sqlite{}", suffix(durable)), |b| {
             b.iter(|| {
                 let s = stream_of(n);
@@ -164,6 +174,7 @@ fn bench_append_single(c: &mut Criterion, names: &[String], pool: &[EventData]) 
 
         let mut raw = RawRocks::open(dir.path().join("rocksdb"), durable).expect("rocksdb");
         let mut n = 0;
+        settle();
         g.bench_function(format!("rocksdb{}", suffix(durable)), |b| {
             b.iter(|| {
                 let seq = raw.append([&pool[n % POOL].payload[..]]).expect("rocksdb");
@@ -193,6 +204,7 @@ fn bench_append_batched(c: &mut Criterion, names: &[String], pool: &[EventData])
             Mnemo::open(dir.path().join("mnemo"), mnemo_options(durable)).expect("open mnemo");
         // One stream per batch: batch k goes to stream k mod 1,000.
         let (mut k, mut versions) = (0, vec![0u64; STREAMS]);
+        settle();
         g.bench_function(format!("mnemo{}", suffix(durable)), |b| {
             b.iter_batched(
                 || {
@@ -213,6 +225,7 @@ fn bench_append_batched(c: &mut Criterion, names: &[String], pool: &[EventData])
             .iter()
             .map(|s| format!("many-{s}"))
             .collect::<Vec<_>>();
+        settle();
         g.bench_function(format!("mnemo_many{}", suffix(durable)), |b| {
             b.iter_batched(
                 || {
@@ -234,6 +247,7 @@ fn bench_append_batched(c: &mut Criterion, names: &[String], pool: &[EventData])
         let mut sqlite =
             SqliteEventStore::open(dir.path().join("events.sqlite"), durable).expect("sqlite");
         let (mut k, mut versions) = (0, vec![0u64; STREAMS]);
+        settle();
         g.bench_function(format!("sqlite{}", suffix(durable)), |b| {
             b.iter(|| {
                 let s = k % STREAMS;
@@ -246,6 +260,7 @@ fn bench_append_batched(c: &mut Criterion, names: &[String], pool: &[EventData])
             })
         });
         let (mut k, mut many_version) = (0, 0u64);
+        settle();
         g.bench_function(format!("sqlite_many{}", suffix(durable)), |b| {
             b.iter(|| {
                 let batches: Vec<(&str, Expected, &[EventData])> = batch_of(k)
@@ -263,6 +278,7 @@ fn bench_append_batched(c: &mut Criterion, names: &[String], pool: &[EventData])
 
         let mut raw = RawRocks::open(dir.path().join("rocksdb"), durable).expect("rocksdb");
         let mut k = 0;
+        settle();
         g.bench_function(format!("rocksdb{}", suffix(durable)), |b| {
             b.iter(|| {
                 let seq = raw

@@ -1,8 +1,9 @@
 //! CPU cost of importing all shared transcripts, for comparing on a shared machine (CPU
 //! time is steadier than wall time there): `import_cpu MODE [rounds]` with MODE one of
 //! `mnemo` (one `import_bytes` commit per file), `mnemo-notrain` (the same without
-//! dictionary training), `mnemo-indexed` (then brings the search index up to date), `sqlite` (the peer, one transaction per file). No fsync in any
-//! mode. Prints wall and process CPU time (all threads) per round.
+//! dictionary training), `mnemo-indexed` (then brings the search index up to date), `sqlite` (the peer, one transaction per file). No fsync unless `SYNC=1` is set in the
+//! environment (then an fsync per file on both sides, the default durability). Prints wall
+//! and process CPU time (all threads) per round.
 
 use mnemo::{Mnemo, Options};
 use mnemo_benches::{load_transcripts, total_bytes, SqliteStore};
@@ -12,6 +13,7 @@ fn main() {
     let mode = args.next().unwrap_or_else(|| "mnemo".into());
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
     let files = load_transcripts().expect("transcripts");
+    let sync = std::env::var("SYNC").is_ok_and(|v| v == "1");
     let mb = total_bytes(&files) as f64 / 1e6;
     for _ in 0..rounds {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -21,7 +23,7 @@ fn main() {
                 let s = Mnemo::open(
                     dir.path(),
                     Options {
-                        sync_writes: false,
+                        sync_writes: sync,
                         dictionary_training_bytes: if mode == "mnemo" { 1 << 20 } else { 0 },
                         ..Options::default()
                     },
@@ -35,7 +37,7 @@ fn main() {
                 }
             }
             _ => {
-                let mut s = SqliteStore::open(dir.path().join("peer.sqlite"), false).expect("open");
+                let mut s = SqliteStore::open(dir.path().join("peer.sqlite"), sync).expect("open");
                 for f in &files {
                     let _ = s.import_bytes(&f.path.to_string_lossy(), &f.bytes);
                 }

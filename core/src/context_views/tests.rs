@@ -233,3 +233,109 @@ fn run_and_rebuild_builtin_by_name() {
         Err(Error::NotFound { .. })
     ));
 }
+
+/// One write the property test makes.
+#[derive(Debug, Clone)]
+enum Op {
+    /// Import sample transcript `n` (mod the number of samples); repeats are no-ops.
+    Import(usize),
+    /// A new version of template `name` (of three).
+    Prompt(usize, String),
+    /// Move a label of template `name` to one of its versions (if it has any).
+    Label(usize, usize),
+    /// A new version of a workflow over template `name` (if it exists).
+    Workflow(usize),
+    /// A host event.
+    Host(String),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0usize..64).prop_map(Op::Import),
+        (0usize..3, "[a-z {}]{0,12}").prop_map(|(n, b)| Op::Prompt(n, b)),
+        (0usize..3, 0usize..8).prop_map(|(n, v)| Op::Label(n, v)),
+        (0usize..3).prop_map(Op::Workflow),
+        "[a-z]{1,8}".prop_map(Op::Host),
+    ]
+}
+
+fn sample_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![samples()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn run(store: &Mnemo, files: &[PathBuf], op: &Op) {
+    let names = ["alpha", "beta", "gamma"];
+    match op {
+        Op::Import(n) => {
+            let path = &files[n % files.len()];
+            // Samples that are not transcripts fail to import: that writes nothing.
+            let _ = store.import_bytes(path, &std::fs::read(path).unwrap());
+        }
+        // Bodies with unbalanced braces are refused: that writes nothing either.
+        Op::Prompt(n, body) => drop(store.add_prompt(names[*n], body)),
+        Op::Label(n, v) => {
+            if let Ok(versions) = store.prompt_versions(names[*n]) {
+                if !versions.is_empty() {
+                    let version = versions[v % versions.len()].version;
+                    store
+                        .label_prompt(names[*n], "production", version)
+                        .unwrap();
+                }
+            }
+        }
+        Op::Workflow(n) => {
+            let step = WorkflowStep {
+                name: "only".into(),
+                prompt: names[*n].into(),
+                prompt_ref: None,
+                values: BTreeMap::new(),
+            };
+            // Refused while the template does not exist.
+            let _ = store.add_workflow("flow", vec![step]);
+        }
+        Op::Host(kind) => {
+            store
+                .append(
+                    "host",
+                    Expected::Any,
+                    vec![EventData::new(kind.clone(), "")],
+                )
+                .unwrap();
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever the writes, replaying the log gives the views the commits wrote inline.
+    #[test]
+    fn rebuilt_views_equal_inline_views(ops in proptest::collection::vec(op(), 1..40)) {
+        let files = sample_files();
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        for op in &ops {
+            run(&store, &files, op);
+        }
+        store.update_search_index().unwrap();
+        let (before, counts) = (dump(&store), store.stats().unwrap().counters);
+        store.rebuild_context_views().unwrap();
+        proptest::prop_assert_eq!(dump(&store), before);
+        proptest::prop_assert_eq!(store.stats().unwrap().counters, counts);
+        store.close();
+    }
+}
