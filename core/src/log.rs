@@ -112,6 +112,14 @@ impl LogEntry {
     }
 }
 
+/// Decode a value of the `log` column family (a codec frame of a [`LogEntry`]) with `codec`,
+/// which must hold the dictionaries the store's values were compressed with.
+pub fn decode_entry(codec: &crate::codec::Codec, frame: &[u8]) -> Result<LogEntry> {
+    codec.decode_with(frame, |raw| {
+        postcard::from_bytes(raw).map_err(|e| Error::corrupted("log entry", e))
+    })
+}
+
 /// The hash before the first entry.
 pub const GENESIS_HASH: [u8; 32] = [0; 32];
 
@@ -173,7 +181,7 @@ pub(crate) fn stream_index_key(stream: &str, version: u64) -> Vec<u8> {
 /// A run of one stream's events in the log: versions `first_version..first_version + len`
 /// are at sequence numbers `first_seq..first_seq + len`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct IndexRun {
+pub struct IndexRun {
     /// Version of the run's first event.
     pub first_version: u64,
     /// Sequence number of the run's first event.
@@ -200,6 +208,12 @@ impl IndexRun {
         let len = u64::from_be_bytes(len.try_into().map_err(|_| bad())?);
         if len == 0 {
             return Err(Error::corrupted("stream index", "empty run"));
+        }
+        if first_seq.checked_add(len).is_none() || first_version.checked_add(len).is_none() {
+            return Err(Error::corrupted(
+                "stream index",
+                "run past the end of the log",
+            ));
         }
         Ok(IndexRun {
             first_version,
@@ -462,9 +476,7 @@ impl Engine {
 
     /// Decode one stored log value.
     pub(crate) fn decode_entry(&self, frame: &[u8]) -> Result<LogEntry> {
-        self.codec.decode_with(frame, |raw| {
-            postcard::from_bytes(raw).map_err(|e| Error::corrupted("log entry", e))
-        })
+        decode_entry(&self.codec, frame)
     }
 
     /// The entry at `seq`, if any.

@@ -180,6 +180,50 @@ pub(crate) fn apply(entry: &LogEntry, sink: &mut dyn ViewSink) -> Result<()> {
     Ok(())
 }
 
+/// One row a log entry writes into a context view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewRow {
+    /// The view: `sessions`, `sources` or `prompts` (prompts and workflows).
+    pub view: &'static str,
+    /// Row key.
+    pub key: Vec<u8>,
+    /// Row value.
+    pub value: Vec<u8>,
+}
+
+struct RowSink {
+    rows: Vec<ViewRow>,
+    counts: Counters,
+}
+
+impl ViewSink for RowSink {
+    fn put(&mut self, view: &'static str, key: &[u8], value: &[u8]) {
+        self.rows.push(ViewRow {
+            view,
+            key: key.to_vec(),
+            value: value.to_vec(),
+        });
+    }
+
+    fn counts(&mut self) -> &mut Counters {
+        &mut self.counts
+    }
+}
+
+/// The rows `entry` writes into the context views (none for host events), for tools that
+/// inspect a log; a malformed payload of one of Mnemo's own event types is
+/// [`Error::Corrupted`].
+pub fn view_rows(entry: &LogEntry) -> Result<Vec<ViewRow>> {
+    let mut sink = RowSink {
+        rows: Vec::new(),
+        counts: Counters::default(),
+    };
+    if is_context_entry(entry) {
+        apply(entry, &mut sink)?;
+    }
+    Ok(sink.rows)
+}
+
 /// Whether `entry` can change a context view (a cheap test before [`apply`]).
 fn is_context_entry(entry: &LogEntry) -> bool {
     crate::events::RESERVED_PREFIXES

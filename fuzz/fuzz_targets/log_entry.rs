@@ -1,0 +1,44 @@
+//! The log's decoders must never panic, whatever bytes a `log` or `stream_index` value holds:
+//! a log entry's frame, the context-view rows of an entry of any type with any payload, and
+//! a stream-index run.
+#![no_main]
+
+use std::sync::Arc;
+
+use libfuzzer_sys::fuzz_target;
+use mnemo::codec::{Codec, Plaintext};
+use mnemo::log::{decode_entry, IndexRun, LogEntry};
+
+fuzz_target!(|data: &[u8]| {
+    let codec = Codec::new(3, Arc::new(Plaintext));
+    if let Ok(entry) = decode_entry(&codec, data) {
+        let _ = mnemo::context_views::view_rows(&entry);
+    }
+    // Mnemo's own event types with arbitrary payloads: rows or a typed error.
+    for (stream, kind) in [
+        ("session/00112233445566778899aabbccddeeff", "session.imported"),
+        ("source/00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "source.imported"),
+        ("prompt/p", "prompt.added"),
+        ("prompt/p", "prompt.labeled"),
+        ("workflow/w", "workflow.added"),
+        ("session/xyz", "session.imported"),
+    ] {
+        let entry = LogEntry {
+            seq: 1,
+            stream: stream.into(),
+            version: 1,
+            kind: kind.into(),
+            schema: 1,
+            timestamp: 0,
+            payload: data.to_vec(),
+            metadata: Vec::new(),
+            hash: [0; 32],
+        };
+        let _ = mnemo::context_views::view_rows(&entry);
+    }
+    for first_version in [1, u64::MAX] {
+        if let Ok(run) = IndexRun::decode(first_version, data) {
+            assert_eq!(run.value()[..], data[..], "a decoded run re-encodes to its value");
+        }
+    }
+});
