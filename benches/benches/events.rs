@@ -522,6 +522,45 @@ fn bench_projection_rebuild(c: &mut Criterion, f: &mut Filled) {
     f.reopen(true);
 }
 
+/// The context views (sessions, sources, prompts, workflows) rebuilt from a log of `n` of
+/// Mnemo's own events: prompt versions over 1,000 template names, every tenth followed by a
+/// label move. Mnemo only (the peer has no such views); the goal is the projection rebuild
+/// rate, ≥ 500 k events/s.
+fn bench_context_views_rebuild(c: &mut Criterion, n: usize) {
+    let dir = TempDir::new().expect("tempdir");
+    let store = Mnemo::open(dir.path().join("mnemo"), mnemo_options(false)).expect("open mnemo");
+    let mut entries = 0u64;
+    while (entries as usize) < n {
+        let name = format!("template-{:04}", entries % 1_000);
+        let t = store
+            .add_prompt(
+                &name,
+                &format!("Review {{{{file}}}} for {{{{concern}}}} ({entries})"),
+            )
+            .expect("add prompt");
+        entries += 1;
+        if entries % 10 == 0 {
+            store
+                .label_prompt(&name, "production", t.version)
+                .expect("label");
+            entries += 1;
+        }
+    }
+    store.flush().expect("flush");
+    let before = store.stats().expect("stats").counters;
+    let mut g = c.benchmark_group("context_views_rebuild");
+    g.throughput(Throughput::Elements(entries))
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(10));
+    g.bench_function("mnemo", |b| {
+        b.iter(|| store.rebuild_context_views().expect("rebuild"))
+    });
+    g.finish();
+    // What was timed rebuilt the same views.
+    assert_eq!(store.stats().expect("stats").counters, before);
+}
+
 /// What one latency run measured.
 struct Latency {
     /// Send → receive of every probe, sorted.
@@ -821,6 +860,7 @@ fn main() {
     bench_read_stream(&mut c, &filled, &scale);
     bench_read_all(&mut c, &filled);
     bench_projection_rebuild(&mut c, &mut filled);
+    bench_context_views_rebuild(&mut c, if full { 100_000 } else { 300 });
     c.final_summary();
     if profiling {
         return;

@@ -336,6 +336,7 @@ impl Engine {
             }
         })?;
         let views_generation = crate::context_views::load_generation(&db)?;
+        crate::context_views::remove_leftovers(path);
         // Drop what an interrupted rebuild (or the switch before a crash) left behind.
         for name in &names {
             if let Some((_, generation)) = parse_physical(name) {
@@ -411,6 +412,12 @@ impl Engine {
             drop(open);
         }
         self.feed.wake_all();
+    }
+
+    /// Options for table files written outside the database for column family `name`
+    /// (they must match the family's own).
+    pub fn table_options(&self, name: &str) -> rocksdb::Options {
+        cf_options(name, &self.block_cache)
     }
 
     /// Create empty column families for context-view generation `generation` (replacing

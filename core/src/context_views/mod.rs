@@ -17,20 +17,17 @@
 //! A generation `n > 0` lives in column families named `sessions.g<n>`, `sources.g<n>` and
 //! `prompts.g<n>`; generation 0 keeps the plain names. The active generation is recorded in
 //! `meta` under `context-views/generation`. A rebuild interrupted by a crash leaves only
-//! unused column families behind, which the next open drops; the rebuild starts over.
-
-use std::sync::atomic::Ordering;
+//! unused column families (and table files not yet ingested) behind, which the next open
+//! drops; the rebuild starts over. The rebuild itself is in `rebuild`.
 
 use rocksdb::WriteBatch;
 use serde::Deserialize;
 
-use crate::engine::{DbGuard, Engine, CF_META, CF_PROMPTS, CF_SESSIONS, CF_SOURCES};
+use crate::engine::{DbGuard, CF_META, CF_PROMPTS, CF_SESSIONS, CF_SOURCES};
 use crate::error::{Error, Result};
-use crate::events::projection::ProjectionStatus;
 use crate::log::LogEntry;
 use crate::sessions::{hex_to_bytes, SessionRecord, SessionRow};
 use crate::stats::Counters;
-use crate::Mnemo;
 
 /// Name of the context views among the built-in projections.
 pub const CONTEXT_VIEWS: &str = "context-views";
@@ -40,9 +37,6 @@ pub(crate) const VIEW_CFS: [&str; 3] = [CF_SESSIONS, CF_SOURCES, CF_PROMPTS];
 
 /// `meta` key of the active generation (u32 BE; absent = 0).
 pub(crate) const GENERATION_KEY: &[u8] = b"context-views/generation";
-
-/// Log entries replayed per rebuild batch.
-const REBUILD_PAGE: usize = 1024;
 
 /// The physical column family of view `base` in `generation`.
 pub(crate) fn physical_name(base: &str, generation: u32) -> String {
@@ -225,7 +219,7 @@ pub fn view_rows(entry: &LogEntry) -> Result<Vec<ViewRow>> {
 }
 
 /// Whether `entry` can change a context view (a cheap test before [`apply`]).
-fn is_context_entry(entry: &LogEntry) -> bool {
+pub(crate) fn is_context_entry(entry: &LogEntry) -> bool {
     crate::events::RESERVED_PREFIXES
         .iter()
         .any(|p| entry.stream.starts_with(p))
@@ -266,185 +260,9 @@ pub(crate) fn apply_inline(
     Ok(changed)
 }
 
-/// Writes into a rebuild's batch, in the generation being built.
-struct RebuildSink<'a, 'g> {
-    g: &'a DbGuard<'g>,
-    generation: u32,
-    batch: &'a mut WriteBatch,
-    counts: &'a mut Counters,
-}
-
-impl ViewSink for RebuildSink<'_, '_> {
-    fn put(&mut self, cf: &'static str, key: &[u8], value: &[u8]) {
-        // The rebuild created these column families before replaying.
-        if let Some(handle) = self.g.db().cf_handle(&physical_name(cf, self.generation)) {
-            self.batch.put_cf(handle, key, value);
-        }
-    }
-
-    fn counts(&mut self) -> &mut Counters {
-        self.counts
-    }
-}
-
-/// What a context-views rebuild did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ContextRebuild {
-    /// The generation readers see now.
-    pub generation: u32,
-    /// Log entries replayed.
-    pub entries: u64,
-    /// Sessions, sources, prompt versions and workflow versions in the rebuilt views.
-    pub sessions: u64,
-    /// Sources in the rebuilt views.
-    pub sources: u64,
-    /// Prompt template versions in the rebuilt views.
-    pub prompt_versions: u64,
-    /// Workflow versions in the rebuilt views.
-    pub workflow_versions: u64,
-}
-
-impl Engine {
-    /// Replay entries `from..=to` into view generation `generation`. With `tail`, the rows
-    /// are added to that batch (the caller commits it with the switch); without, each page is
-    /// written at once without the WAL (the rebuild flushes before it switches). Returns the
-    /// next sequence number to replay.
-    fn replay_views(
-        &self,
-        counts: &mut Counters,
-        generation: u32,
-        mut from: u64,
-        to: u64,
-        mut tail: Option<&mut WriteBatch>,
-    ) -> Result<u64> {
-        while from <= to {
-            if self.closed.load(Ordering::SeqCst) {
-                return Err(Error::Closed);
-            }
-            let page = self.read_log(from, REBUILD_PAGE.min((to - from + 1) as usize))?;
-            let Some(last) = page.last().map(|e| e.seq) else {
-                break;
-            };
-            let g = self.db()?;
-            let mut page_batch = WriteBatch::default();
-            let mut sink = RebuildSink {
-                g: &g,
-                generation,
-                batch: tail.as_deref_mut().unwrap_or(&mut page_batch),
-                counts,
-            };
-            for entry in page.iter().filter(|e| is_context_entry(e)) {
-                apply(entry, &mut sink)?;
-            }
-            if tail.is_none() {
-                g.db().write_without_wal(page_batch)?;
-            }
-            from = last + 1;
-        }
-        Ok(from)
-    }
-
-    /// See [`Mnemo::rebuild_context_views`].
-    fn rebuild_context_views(&self) -> Result<ContextRebuild> {
-        let _one = self.views_rebuild.lock().unwrap_or_else(|e| e.into_inner());
-        let next = self.db()?.views_generation() + 1;
-        self.create_view_generation(next)?;
-        let result = self.fill_view_generation(next);
-        if result.is_err() {
-            // Leave nothing half-built behind; the active generation was never touched.
-            let _ = self.drop_view_generation(next);
-        }
-        result
-    }
-
-    fn fill_view_generation(&self, next: u32) -> Result<ContextRebuild> {
-        let mut counts = Counters::default();
-        let mut from = 1;
-        // Online: writers keep committing to the active generation meanwhile.
-        loop {
-            let head = self.feed.last_seq.load(Ordering::SeqCst);
-            if head < from + REBUILD_PAGE as u64 {
-                break;
-            }
-            from = self.replay_views(&mut counts, next, from, head, None)?;
-        }
-        // What was replayed so far (written without the WAL) reaches its files before the
-        // switch can be recorded; writers still run.
-        {
-            let g = self.db()?;
-            for base in VIEW_CFS {
-                if let Some(cf) = g.db().cf_handle(&physical_name(base, next)) {
-                    g.db().flush_cf(cf)?;
-                }
-            }
-        }
-        // The last stretch under the writer lock, so no commit slips between the replay and
-        // the switch: its rows, the new generation and the counts commit in one synced batch.
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let head = writer.next_seq - 1;
-        let mut batch = WriteBatch::default();
-        from = self.replay_views(&mut counts, next, from, head, Some(&mut batch))?;
-        // Counts the views do not own stay as the writer kept them.
-        let w = &writer.stats;
-        counts.blobs = w.blobs;
-        counts.blob_bytes = w.blob_bytes;
-        counts.blob_stored_bytes = w.blob_stored_bytes;
-        counts.log_stored_bytes = w.log_stored_bytes;
-        counts.dedup_bytes = w.dedup_bytes;
-        counts.tokens = w.tokens;
-        {
-            let g = self.db()?;
-            batch.put_cf(g.cf(CF_META), GENERATION_KEY, next.to_be_bytes());
-            counts.save(&g, &mut batch)?;
-            let mut sync = rocksdb::WriteOptions::default();
-            sync.set_sync(true);
-            g.db().write_opt(batch, &sync)?;
-        }
-        writer.stats = counts.clone();
-        // Switch readers and drop the old generation, still holding the writer lock.
-        self.switch_view_generation(next)?;
-        drop(writer);
-        Ok(ContextRebuild {
-            generation: next,
-            entries: from - 1,
-            sessions: counts.sessions,
-            sources: counts.sources,
-            prompt_versions: counts.prompt_versions,
-            workflow_versions: counts.workflow_versions,
-        })
-    }
-}
-
-impl Mnemo {
-    /// Rebuild the context views (sessions, sources, prompts, workflows and their counts)
-    /// from the log into a new generation while the current one keeps serving reads and
-    /// taking writes, then switch readers to it and drop the old one. Writers wait only
-    /// for the last few entries' replay. An interrupted rebuild leaves the current
-    /// generation untouched and starts over on the next call.
-    pub fn rebuild_context_views(&self) -> Result<ContextRebuild> {
-        self.engine().rebuild_context_views()
-    }
-
-    /// The generation of the context views readers see (0 until the first rebuild).
-    pub fn context_views_generation(&self) -> Result<u32> {
-        Ok(self.engine().db()?.views_generation())
-    }
-
-    /// The context views as a projection status: applied inline, so always at the head.
-    pub fn context_views_status(&self) -> Result<ProjectionStatus> {
-        let engine = self.engine();
-        let generation = engine.db()?.views_generation();
-        let head = engine.feed.last_seq.load(Ordering::SeqCst);
-        Ok(ProjectionStatus {
-            name: CONTEXT_VIEWS.to_string(),
-            generation,
-            checkpoint: head,
-            rebuilding: None,
-            error: None,
-            head,
-        })
-    }
-}
+mod rebuild;
+pub(crate) use rebuild::remove_leftovers;
+pub use rebuild::ContextRebuild;
 
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@ use super::*;
 use crate::events::EventData;
 use crate::log::Expected;
 use crate::model::WorkflowStep;
-use crate::Options;
+use crate::{Mnemo, Options};
 
 #[test]
 fn physical_names_round_trip() {
