@@ -321,7 +321,12 @@ fn projection_stops_on_failure_and_resumes_without_skipping() {
     s.run_projection(&mut p).unwrap();
     assert_eq!(count(&s, "counts", "sale"), 1200);
     // The context views (always listed first), then the one host projection.
-    let names: Vec<String> = s.projections().unwrap().into_iter().map(|p| p.name).collect();
+    let names: Vec<String> = s
+        .projections()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     assert_eq!(names, ["context-views", "counts"]);
 }
 
