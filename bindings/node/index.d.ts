@@ -331,6 +331,9 @@ export declare class InternalError extends MnemoError {
 /** Error code → class name, for every code the binding knows. */
 export declare const ERROR_CODES: Readonly<Record<string, string>>
 
+/** Names of the built-in projections, runnable by name with `runProjection` and `rebuildProjection`. */
+export declare const BUILTIN_PROJECTIONS: readonly BuiltinProjection[]
+
 /**
  * The change feed from a position: an async iterator of log entries, in order, that waits
  * at the end for new ones. It ends when the store closes or on `return()` / `close()`

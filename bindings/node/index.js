@@ -1144,4 +1144,7 @@ class Mnemo {
   }
 }
 
-module.exports = { Mnemo, Subscription, View, ViewBatch, MnemoError, ...errors, ERROR_CODES }
+/** Names of the built-in projections, runnable by name with `runProjection` and `rebuildProjection`. */
+const BUILTIN_PROJECTIONS = Object.freeze(native.builtinProjections())
+
+module.exports = { Mnemo, Subscription, View, ViewBatch, MnemoError, ...errors, ERROR_CODES, BUILTIN_PROJECTIONS }

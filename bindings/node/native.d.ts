@@ -286,6 +286,12 @@ export interface AppendResult {
   version: number
 }
 
+/**
+ * Names of the built-in projections, runnable by name with `runProjection` (`index.js`
+ * exports them frozen as `BUILTIN_PROJECTIONS`).
+ */
+export declare function builtinProjections(): Array<string>
+
 /** Size of one column family on disk. */
 export interface ColumnFamilySize {
   /** Column family name. */

@@ -32,6 +32,16 @@ const DEFAULT_EVENT_LIMIT: u32 = 1000;
 /// Sessions returned by `search` when no limit is given.
 const DEFAULT_SEARCH_LIMIT: u32 = 10;
 
+/// Names of the built-in projections, runnable by name with `runProjection` (`index.js`
+/// exports them frozen as `BUILTIN_PROJECTIONS`).
+#[napi]
+pub fn builtin_projections() -> Vec<String> {
+    mnemo::events::builtin::BUILTIN
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
 /// An open Mnemo store (the native half of the JS `Mnemo` class).
 #[napi]
 pub struct NativeMnemo {

@@ -6,7 +6,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
-const { Mnemo, ConflictError, InvalidInputError, NotFoundError, View } = require('..')
+const { Mnemo, BUILTIN_PROJECTIONS, ConflictError, InvalidInputError, NotFoundError, View } = require('..')
 const { tmpDir, tmpStore, transcriptFiles } = require('./helpers')
 
 test('append checks the expected version; a conflict carries the current one', async (t) => {
@@ -186,7 +186,9 @@ test('every built-in projection runs and rebuilds by name', async (t) => {
   const store = await tmpStore(t)
   await store.importFile(transcriptFiles()[0])
   await store.append('a', [{ kind: 'placed' }])
-  for (const name of ['event-counts', 'stream-heads', 'search-index', 'context-views']) {
+  assert.deepEqual(BUILTIN_PROJECTIONS, ['event-counts', 'stream-heads', 'search-index', 'context-views'])
+  assert.ok(Object.isFrozen(BUILTIN_PROJECTIONS))
+  for (const name of BUILTIN_PROJECTIONS) {
     const run = await store.runProjection(name)
     assert.equal(run.name, name)
     assert.equal(run.lag, 0)

@@ -1,6 +1,7 @@
 // Type-checked (never run) by test/types.test.js: the public API as a TypeScript user
 // writes it. Lines marked @ts-expect-error must fail to compile.
 import {
+  BUILTIN_PROJECTIONS,
   Mnemo,
   MnemoError,
   NotFoundError,
@@ -167,6 +168,9 @@ export async function usage(): Promise<void> {
   const views: number = rebuild.generation + rebuild.sessions + rebuild.promptVersions
   const index: ProjectionStatus = await store.updateSearchIndex()
   await store.runProjection('context-views')
+  for (const name of BUILTIN_PROJECTIONS) await store.rebuildProjection(name)
+  // @ts-expect-error the list is read-only
+  BUILTIN_PROJECTIONS.push('mine')
   // @ts-expect-error expected is 'any', 'no_stream' or a number
   await store.append('s', [{ kind: 'k' }], { expected: 'none' })
 
