@@ -10,9 +10,11 @@
 /// <reference types="node" />
 
 import type {
+  AggregateLoad,
   AppendResult,
   ColumnFamilySize,
   CompactionReport,
+  ContextRebuild,
   Counters,
   ImportedFile,
   ImportProgress,
@@ -39,9 +41,11 @@ import type {
 } from './native'
 
 export type {
+  AggregateLoad,
   AppendResult,
   ColumnFamilySize,
   CompactionReport,
+  ContextRebuild,
   Counters,
   ImportedFile,
   ImportProgress,
@@ -327,6 +331,9 @@ export declare class InternalError extends MnemoError {
 /** Error code → class name, for every code the binding knows. */
 export declare const ERROR_CODES: Readonly<Record<string, string>>
 
+/** Names of the built-in projections, runnable by name with `runProjection` and `rebuildProjection`. */
+export declare const BUILTIN_PROJECTIONS: readonly BuiltinProjection[]
+
 /**
  * The change feed from a position: an async iterator of log entries, in order, that waits
  * at the end for new ones. It ends when the store closes or on `return()` / `close()`
@@ -389,7 +396,7 @@ export interface HostProjection {
 }
 
 /** The built-in projections' names. */
-export type BuiltinProjection = 'event-counts' | 'stream-heads'
+export type BuiltinProjection = 'event-counts' | 'stream-heads' | 'search-index' | 'context-views'
 
 /**
  * Turns a payload of one schema into the next, synchronously: bytes or a string are stored
@@ -511,7 +518,7 @@ export declare class Mnemo {
   verifyLog(): Promise<LogVerification>
   /**
    * Runs a projection up to the head of the log: a built-in one by name (`'event-counts'`,
-   * `'stream-heads'`) or one written in JS. Rejects with `ProjectionFailedError` when an
+   * `'stream-heads'`, `'search-index'`, `'context-views'`) or one written in JS. Rejects with `ProjectionFailedError` when an
    * event fails (the events before it stay applied; the next run retries it).
    */
   runProjection(projection: BuiltinProjection | HostProjection | (string & {})): Promise<ProjectionStatus>
@@ -522,6 +529,13 @@ export declare class Mnemo {
    * `fromSchema + 1`), applied on every read of this store; runs on the JS thread.
    */
   registerUpcaster(kind: string, fromSchema: number, upcaster: Upcaster): void
+  /**
+   * Rebuilds the context views (sessions, sources, prompts, workflows) from the log into a
+   * new generation while the current one serves, then switches readers to it.
+   */
+  rebuildContextViews(): Promise<ContextRebuild>
+  /** Brings the search index up to date with every imported session now. */
+  updateSearchIndex(): Promise<ProjectionStatus>
   /** Where projection `name` stands (`NotFoundError` if it never ran). */
   projectionStatus(name: string): Promise<ProjectionStatus>
   /** Every projection that has run. */
@@ -532,6 +546,14 @@ export declare class Mnemo {
   saveSnapshot(stream: string, version: number, state: EventBody): Promise<void>
   /** The newest snapshot of `stream`, or `null`. */
   loadSnapshot(stream: string): Promise<Snapshot | null>
+  /** The newest snapshot of `stream` and the upcast events after it, to fold into an aggregate. */
+  snapshotAndTail(stream: string): Promise<AggregateLoad>
+  /** `snapshotAndTail(stream)`, synchronously (on the calling thread, like `sessionSync`). */
+  snapshotAndTailSync(stream: string): AggregateLoad
+  /** Whether at least `every` events have passed since the newest snapshot of `stream` at `version`. */
+  snapshotDue(stream: string, version: number, every: number): Promise<boolean>
+  /** `snapshotDue(...)`, synchronously (on the calling thread, like `sessionSync`). */
+  snapshotDueSync(stream: string, version: number, every: number): boolean
 
   /** Counters and on-disk sizes. */
   stats(): Promise<Stats>

@@ -958,8 +958,8 @@ class Mnemo {
 
   /**
    * Applies every event not yet applied to a projection and resolves its status. `p` is a
-   * built-in projection's name (`'event-counts'`, `'stream-heads'`) or a projection written
-   * in JS: `{name, apply(event, view), filter?: {streamPrefix, kinds}}`. `apply` runs on
+   * built-in projection's name (`'event-counts'`, `'stream-heads'`, `'search-index'`,
+   * `'context-views'`) or a projection written in JS: `{name, apply(event, view), filter?: {streamPrefix, kinds}}`. `apply` runs on
    * this thread for each event passing the filter (it may return a promise) and writes
    * through `view` (`get`, `put`, `delete`); the writes commit together with the
    * checkpoint, page by page (exactly-once effect). When `apply` throws, the events before
@@ -1042,6 +1042,20 @@ class Mnemo {
     }
   }
 
+  /**
+   * Rebuilds the context views (sessions, sources, prompts, workflows) from the log into a
+   * new generation while the current one keeps serving, then switches readers to it (what
+   * `rebuildProjection('context-views')` does); resolves what it did.
+   */
+  rebuildContextViews() {
+    return settle(() => this.#native.rebuildContextViews())
+  }
+
+  /** Brings the search index up to date with every imported session now; resolves its status. */
+  updateSearchIndex() {
+    return settle(() => this.#native.updateSearchIndex())
+  }
+
   /** Where projection `name` stands (`NotFoundError` if it never ran). */
   projectionStatus(name) {
     return settle(() => this.#native.projectionStatus(str(name, 'name')))
@@ -1073,6 +1087,37 @@ class Mnemo {
     return settle(() => this.#native.loadSnapshot(str(stream, 'stream')))
   }
 
+  /**
+   * The newest snapshot of `stream` and the events after it (upcast, oldest first):
+   * `{snapshot, events, version}`. Fold `events` over the snapshot's state to load an
+   * aggregate at `version`.
+   */
+  snapshotAndTail(stream) {
+    return settle(() => this.#native.snapshotAndTail(str(stream, 'stream')))
+  }
+
+  /** `snapshotAndTail(stream)` on the calling thread. */
+  snapshotAndTailSync(stream) {
+    return now(() => this.#native.snapshotAndTailSync(str(stream, 'stream')))
+  }
+
+  /**
+   * Whether a snapshot of `stream` at `version` is due: at least `every` events since its
+   * newest snapshot (or since the start without one); never when `every` is 0.
+   */
+  snapshotDue(stream, version, every) {
+    return settle(() =>
+      this.#native.snapshotDue(str(stream, 'stream'), uint(version, 'version'), uint(every, 'every')),
+    )
+  }
+
+  /** `snapshotDue(stream, version, every)` on the calling thread. */
+  snapshotDueSync(stream, version, every) {
+    return now(() =>
+      this.#native.snapshotDueSync(str(stream, 'stream'), uint(version, 'version'), uint(every, 'every')),
+    )
+  }
+
   // --- maintenance ---------------------------------------------------------------------
 
   /** Counters and on-disk sizes. */
@@ -1099,4 +1144,7 @@ class Mnemo {
   }
 }
 
-module.exports = { Mnemo, Subscription, View, ViewBatch, MnemoError, ...errors, ERROR_CODES }
+/** Names of the built-in projections, runnable by name with `runProjection` and `rebuildProjection`. */
+const BUILTIN_PROJECTIONS = Object.freeze(native.builtinProjections())
+
+module.exports = { Mnemo, Subscription, View, ViewBatch, MnemoError, ...errors, ERROR_CODES, BUILTIN_PROJECTIONS }

@@ -125,10 +125,20 @@ export declare class NativeMnemo {
   streamVersion(stream: string): Promise<number | null>
   /** Checks the whole log's sequence numbers and hash chain (`corrupted` if broken). */
   verifyLog(): Promise<LogVerification>
-  /** Applies every event not yet applied to built-in projection `name`. */
+  /**
+   * Brings built-in projection `name` up to date (`not_found` for another name;
+   * projections written in JS run through `projectionPage`).
+   */
   runProjection(name: string): Promise<ProjectionStatus>
   /** Rebuilds built-in projection `name` into a new generation, then switches to it. */
   rebuildProjection(name: string): Promise<ProjectionStatus>
+  /**
+   * Rebuilds the context views (sessions, sources, prompts, workflows) from the log into
+   * a new generation while the current one serves, then switches readers to it.
+   */
+  rebuildContextViews(): Promise<ContextRebuild>
+  /** Brings the search index up to date with every imported session now. */
+  updateSearchIndex(): Promise<ProjectionStatus>
   /**
    * The next page of events for projection `name`, applied by JavaScript (`index.js`
    * runs `apply` for each event and commits the page); with `rebuild`, a page of a
@@ -151,6 +161,17 @@ export declare class NativeMnemo {
   saveSnapshot(stream: string, version: number, state: Uint8Array): Promise<void>
   /** The newest snapshot of `stream`, or `null`. */
   loadSnapshot(stream: string): Promise<Snapshot | null>
+  /** The newest snapshot of `stream` and the upcast events after it. */
+  snapshotAndTail(stream: string): Promise<AggregateLoad>
+  /** `snapshot_and_tail` on the calling thread. */
+  snapshotAndTailSync(stream: string): AggregateLoad
+  /**
+   * Whether at least `every` events have passed since the newest snapshot of `stream`
+   * at `version` (never when `every` is 0).
+   */
+  snapshotDue(stream: string, version: number, every: number): Promise<boolean>
+  /** `snapshot_due` on the calling thread. */
+  snapshotDueSync(stream: string, version: number, every: number): boolean
   /** Counters and on-disk sizes. */
   stats(): Promise<Stats>
   /** Trains new zstd dictionaries from the values already stored. */
@@ -225,6 +246,26 @@ export declare class NativeView {
   scan(prefix: Uint8Array): Promise<Array<ViewEntry>>
 }
 
+/**
+ * A stream's newest snapshot and the events after it (`snapshotAndTail`): fold `events`
+ * over the snapshot's state (or the initial state without one) to load the aggregate at
+ * `version`.
+ */
+export interface AggregateLoad {
+  /** The newest snapshot, or `null`. */
+  snapshot: Snapshot | null
+  /**
+   * The events after the snapshot's version (all of them without one), upcast, oldest
+   * first.
+   */
+  events: Array<LogEntry>
+  /**
+   * The stream version the events reach (the snapshot's when none follows it, 0 for a
+   * stream with no events).
+   */
+  version: number
+}
+
 /** A batch of `appendMany`. */
 export interface AppendBatch {
   /** The host stream. */
@@ -245,6 +286,12 @@ export interface AppendResult {
   version: number
 }
 
+/**
+ * Names of the built-in projections, runnable by name with `runProjection` (`index.js`
+ * exports them frozen as `BUILTIN_PROJECTIONS`).
+ */
+export declare function builtinProjections(): Array<string>
+
 /** Size of one column family on disk. */
 export interface ColumnFamilySize {
   /** Column family name. */
@@ -263,6 +310,22 @@ export interface CompactionReport {
   bytesBefore: number
   /** Stored bytes of the examined blobs after. */
   bytesAfter: number
+}
+
+/** What a rebuild of the context views (sessions, sources, prompts, workflows) did. */
+export interface ContextRebuild {
+  /** The generation readers see now. */
+  generation: number
+  /** Log entries replayed. */
+  entries: number
+  /** Sessions in the rebuilt views. */
+  sessions: number
+  /** Sources (imported files) in the rebuilt views. */
+  sources: number
+  /** Prompt template versions in the rebuilt views. */
+  promptVersions: number
+  /** Workflow versions in the rebuilt views. */
+  workflowVersions: number
 }
 
 /** Running totals of a store. */

@@ -20,4 +20,4 @@ mod types;
 
 pub use feed::NativeSubscription;
 pub use host::NativeProjectionPage;
-pub use store::{NativeMnemo, NativeView};
+pub use store::{builtin_projections, NativeMnemo, NativeView};

@@ -32,13 +32,14 @@ const DEFAULT_EVENT_LIMIT: u32 = 1000;
 /// Sessions returned by `search` when no limit is given.
 const DEFAULT_SEARCH_LIMIT: u32 = 10;
 
-/// Built-in projection `name` (`not_found` for another name; projections written in JS
-/// run through `projectionPage`).
-fn builtin(name: &str) -> mnemo::Result<Box<dyn mnemo::events::projection::Projection + Send>> {
-    mnemo::events::builtin::by_name(name).ok_or_else(|| mnemo::Error::NotFound {
-        kind: "built-in projection",
-        key: name.to_string(),
-    })
+/// Names of the built-in projections, runnable by name with `runProjection` (`index.js`
+/// exports them frozen as `BUILTIN_PROJECTIONS`).
+#[napi]
+pub fn builtin_projections() -> Vec<String> {
+    mnemo::events::builtin::BUILTIN
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// An open Mnemo store (the native half of the JS `Mnemo` class).
@@ -572,22 +573,30 @@ impl NativeMnemo {
         self.run(|s| s.verify_log().map(LogVerification::from))
     }
 
-    /// Applies every event not yet applied to built-in projection `name`.
+    /// Brings built-in projection `name` up to date (`not_found` for another name;
+    /// projections written in JS run through `projectionPage`).
     #[napi(ts_return_type = "Promise<ProjectionStatus>")]
     pub fn run_projection(&self, name: String) -> AsyncTask<Call<ProjectionStatus>> {
-        self.run(move |s| {
-            let mut p = builtin(&name)?;
-            s.run_projection(p.as_mut()).map(ProjectionStatus::from)
-        })
+        self.run(move |s| s.run_builtin(&name).map(ProjectionStatus::from))
     }
 
     /// Rebuilds built-in projection `name` into a new generation, then switches to it.
     #[napi(ts_return_type = "Promise<ProjectionStatus>")]
     pub fn rebuild_projection(&self, name: String) -> AsyncTask<Call<ProjectionStatus>> {
-        self.run(move |s| {
-            let mut p = builtin(&name)?;
-            s.rebuild_projection(p.as_mut()).map(ProjectionStatus::from)
-        })
+        self.run(move |s| s.rebuild_builtin(&name).map(ProjectionStatus::from))
+    }
+
+    /// Rebuilds the context views (sessions, sources, prompts, workflows) from the log into
+    /// a new generation while the current one serves, then switches readers to it.
+    #[napi(ts_return_type = "Promise<ContextRebuild>")]
+    pub fn rebuild_context_views(&self) -> AsyncTask<Call<ContextRebuild>> {
+        self.run(|s| s.rebuild_context_views().map(ContextRebuild::from))
+    }
+
+    /// Brings the search index up to date with every imported session now.
+    #[napi(ts_return_type = "Promise<ProjectionStatus>")]
+    pub fn update_search_index(&self) -> AsyncTask<Call<ProjectionStatus>> {
+        self.run(|s| s.update_search_index().map(ProjectionStatus::from))
     }
 
     /// The next page of events for projection `name`, applied by JavaScript (`index.js`
@@ -669,6 +678,39 @@ impl NativeMnemo {
     #[napi(ts_return_type = "Promise<Snapshot | null>")]
     pub fn load_snapshot(&self, stream: String) -> AsyncTask<Call<Option<Snapshot>>> {
         self.run(move |s| s.load_snapshot(&stream).map(|v| v.map(Snapshot::from)))
+    }
+
+    /// The newest snapshot of `stream` and the upcast events after it.
+    #[napi(ts_return_type = "Promise<AggregateLoad>")]
+    pub fn snapshot_and_tail(&self, stream: String) -> AsyncTask<Call<AggregateLoad>> {
+        self.run(move |s| s.snapshot_and_tail(&stream).map(AggregateLoad::from))
+    }
+
+    /// `snapshot_and_tail` on the calling thread.
+    #[napi]
+    pub fn snapshot_and_tail_sync(&self, env: &Env, stream: String) -> napi::Result<AggregateLoad> {
+        self.now(env, |s| {
+            s.snapshot_and_tail(&stream).map(AggregateLoad::from)
+        })
+    }
+
+    /// Whether at least `every` events have passed since the newest snapshot of `stream`
+    /// at `version` (never when `every` is 0).
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn snapshot_due(&self, stream: String, version: i64, every: i64) -> AsyncTask<Call<bool>> {
+        self.run(move |s| s.snapshot_due(&stream, unum(version), unum(every)))
+    }
+
+    /// `snapshot_due` on the calling thread.
+    #[napi]
+    pub fn snapshot_due_sync(
+        &self,
+        env: &Env,
+        stream: String,
+        version: i64,
+        every: i64,
+    ) -> napi::Result<bool> {
+        self.now(env, |s| s.snapshot_due(&stream, unum(version), unum(every)))
     }
 
     /// Counters and on-disk sizes.

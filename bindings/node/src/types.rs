@@ -888,3 +888,58 @@ impl From<mnemo::events::snapshot::Snapshot> for Snapshot {
         }
     }
 }
+
+/// A stream's newest snapshot and the events after it (`snapshotAndTail`): fold `events`
+/// over the snapshot's state (or the initial state without one) to load the aggregate at
+/// `version`.
+#[napi(object, use_nullable = true)]
+pub struct AggregateLoad {
+    /// The newest snapshot, or `null`.
+    pub snapshot: Option<Snapshot>,
+    /// The events after the snapshot's version (all of them without one), upcast, oldest
+    /// first.
+    pub events: Vec<LogEntry>,
+    /// The stream version the events reach (the snapshot's when none follows it, 0 for a
+    /// stream with no events).
+    pub version: i64,
+}
+
+impl From<mnemo::events::snapshot::AggregateLoad> for AggregateLoad {
+    fn from(l: mnemo::events::snapshot::AggregateLoad) -> Self {
+        AggregateLoad {
+            snapshot: l.snapshot.map(Snapshot::from),
+            events: l.events.into_iter().map(LogEntry::from).collect(),
+            version: num(l.version),
+        }
+    }
+}
+
+/// What a rebuild of the context views (sessions, sources, prompts, workflows) did.
+#[napi(object)]
+pub struct ContextRebuild {
+    /// The generation readers see now.
+    pub generation: u32,
+    /// Log entries replayed.
+    pub entries: i64,
+    /// Sessions in the rebuilt views.
+    pub sessions: i64,
+    /// Sources (imported files) in the rebuilt views.
+    pub sources: i64,
+    /// Prompt template versions in the rebuilt views.
+    pub prompt_versions: i64,
+    /// Workflow versions in the rebuilt views.
+    pub workflow_versions: i64,
+}
+
+impl From<mnemo::context_views::ContextRebuild> for ContextRebuild {
+    fn from(r: mnemo::context_views::ContextRebuild) -> Self {
+        ContextRebuild {
+            generation: r.generation,
+            entries: num(r.entries),
+            sessions: num(r.sessions),
+            sources: num(r.sources),
+            prompt_versions: num(r.prompt_versions),
+            workflow_versions: num(r.workflow_versions),
+        }
+    }
+}

@@ -1,12 +1,13 @@
 'use strict'
 // The event store: appends with optimistic concurrency, stream and log reads, named
-// subscriptions, built-in projections and their views, snapshots, the hash chain.
+// subscriptions, built-in projections and their views, snapshots and aggregates, the hash
+// chain.
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
-const { Mnemo, ConflictError, InvalidInputError, NotFoundError, View } = require('..')
-const { tmpDir, tmpStore } = require('./helpers')
+const { Mnemo, BUILTIN_PROJECTIONS, ConflictError, InvalidInputError, NotFoundError, View } = require('..')
+const { tmpDir, tmpStore, transcriptFiles } = require('./helpers')
 
 test('append checks the expected version; a conflict carries the current one', async (t) => {
   const store = await tmpStore(t)
@@ -176,8 +177,62 @@ test('built-in projections run, rebuild and serve views', async (t) => {
   await store.runProjection('stream-heads')
   const heads = store.view('stream-heads')
   assert.deepEqual(JSON.parse(await heads.get('a')), { version: 3, seq: 3, kind: 'placed' })
-  const names = (await store.projections()).map((p) => p.name).sort()
-  assert.deepEqual(names, ['event-counts', 'stream-heads'])
+  // The context views are applied with every commit, so always listed (first).
+  const names = (await store.projections()).map((p) => p.name)
+  assert.deepEqual(names, ['context-views', 'event-counts', 'stream-heads'])
+})
+
+test('every built-in projection runs and rebuilds by name', async (t) => {
+  const store = await tmpStore(t)
+  await store.importFile(transcriptFiles()[0])
+  await store.append('a', [{ kind: 'placed' }])
+  assert.deepEqual(BUILTIN_PROJECTIONS, ['event-counts', 'stream-heads', 'search-index', 'context-views'])
+  assert.ok(Object.isFrozen(BUILTIN_PROJECTIONS))
+  for (const name of BUILTIN_PROJECTIONS) {
+    const run = await store.runProjection(name)
+    assert.equal(run.name, name)
+    assert.equal(run.lag, 0)
+    const rebuilt = await store.rebuildProjection(name)
+    assert.equal(rebuilt.generation, run.generation + 1, name)
+    assert.equal(rebuilt.lag, 0)
+  }
+  await store.importFile(transcriptFiles()[1])
+  const index = await store.updateSearchIndex()
+  assert.equal(index.name, 'search-index')
+  assert.equal(index.lag, 0)
+})
+
+test('a context-views rebuild keeps sessions, prompts and workflows readable', async (t) => {
+  const store = await tmpStore(t)
+  const summary = await store.importPaths(transcriptFiles())
+  const sessions = await store.listSessions()
+  assert.ok(sessions.length > 0)
+  assert.equal(summary.sessionsImported, sessions.length)
+  const first = await store.session(sessions[0].id)
+  await store.addPrompt('review', 'Review {{file}}')
+  await store.labelPrompt('review', 'production', 1)
+  await store.addWorkflow('ship', [{ name: 'review', prompt: 'review' }])
+  const before = await store.projectionStatus('context-views')
+  assert.equal(before.generation, 0)
+
+  const report = await store.rebuildContextViews()
+  assert.deepEqual(report, {
+    generation: 1,
+    entries: store.lastSeq(),
+    sessions: sessions.length,
+    sources: report.sources,
+    promptVersions: 1,
+    workflowVersions: 1,
+  })
+  assert.ok(report.sources >= 1)
+  assert.equal((await store.rebuildProjection('context-views')).generation, 2)
+  assert.equal((await store.projectionStatus('context-views')).generation, 2)
+
+  assert.deepEqual((await store.listSessions()).map((s) => s.id), sessions.map((s) => s.id))
+  assert.deepEqual(await store.session(first.info.id), first)
+  assert.deepEqual(store.sessionSync(first.info.id), first)
+  assert.equal(await store.renderPrompt('review', { file: 'a.rs' }, 'production'), 'Review a.rs')
+  assert.equal((await store.workflow('ship')).version, 1)
 })
 
 test('snapshots save and load', async (t) => {
@@ -191,6 +246,64 @@ test('snapshots save and load', async (t) => {
   assert.deepEqual(JSON.parse(snap.state), { items: 2 })
   await store.saveSnapshot('cart', 1, Buffer.from([1, 2, 3]))
   assert.deepEqual([...(await store.loadSnapshot('cart')).state], [1, 2, 3])
+})
+
+/** An aggregate: the items in a cart, folded from `added` / `removed` events; its snapshot is its JSON. */
+class Cart {
+  constructor(items = {}) {
+    this.items = { ...items }
+  }
+
+  apply(event) {
+    const { item } = JSON.parse(event.payload)
+    const n = (this.items[item] ?? 0) + (event.kind === 'added' ? 1 : -1)
+    if (n === 0) delete this.items[item]
+    else this.items[item] = n
+  }
+
+  /** The newest snapshot's state with the events after it folded over it. */
+  static async load(store, stream) {
+    const { snapshot, events, version } = await store.snapshotAndTail(stream)
+    const cart = new Cart(snapshot ? JSON.parse(snapshot.state) : {})
+    for (const e of events) cart.apply(e)
+    return { cart, version }
+  }
+
+  async saveIfDue(store, stream, version, every) {
+    if (!(await store.snapshotDue(stream, version, every))) return false
+    await store.saveSnapshot(stream, version, this.items)
+    return true
+  }
+}
+
+test('an aggregate loads from its snapshot and tail, saving a snapshot every N events', async (t) => {
+  const store = await tmpStore(t)
+  assert.deepEqual(await store.snapshotAndTail('cart-9'), { snapshot: null, events: [], version: 0 })
+  const items = ['tea', 'jam', 'tea', 'bread', 'jam', 'tea', 'milk']
+  const saved = []
+  for (let i = 0; i < 25; i++) {
+    const kind = i % 4 === 3 ? 'removed' : 'added'
+    await store.append('cart-9', [{ kind, payload: { item: items[i % items.length] } }])
+    const { cart, version } = await Cart.load(store, 'cart-9')
+    assert.equal(version, i + 1)
+    if (await cart.saveIfDue(store, 'cart-9', version, 10)) saved.push(version)
+  }
+  assert.deepEqual(saved, [10, 20])
+
+  const loaded = await store.snapshotAndTail('cart-9')
+  assert.equal(loaded.snapshot.version, 20)
+  assert.deepEqual(loaded.events.map((e) => e.version), [21, 22, 23, 24, 25])
+  assert.equal(loaded.version, 25)
+  assert.deepEqual(store.snapshotAndTailSync('cart-9'), loaded)
+  const replay = new Cart()
+  for (const e of await store.readStream('cart-9')) replay.apply(e)
+  const { cart, version } = await Cart.load(store, 'cart-9')
+  assert.deepEqual([cart.items, version], [replay.items, 25])
+  assert.equal(store.snapshotDueSync('cart-9', 30, 10), true)
+  assert.equal(store.snapshotDueSync('cart-9', 29, 10), false)
+  assert.equal(await store.snapshotDue('cart-9', 25, 0), false)
+  assert.throws(() => store.snapshotDueSync('cart-9', -1, 10), RangeError)
+  await assert.rejects(store.snapshotAndTail(7), TypeError)
 })
 
 test('verifyLog walks the hash chain', async (t) => {

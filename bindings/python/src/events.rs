@@ -17,7 +17,7 @@ use mnemo::events::snapshot;
 use pyo3::exceptions::{PyException, PyOverflowError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
 
 use crate::errors::{blocking, to_py};
 use crate::types::{q, LogEntry};
@@ -300,6 +300,114 @@ impl Snapshot {
             "Snapshot(version={}, state=<{} bytes>)",
             self.0.version,
             self.0.state.len()
+        )
+    }
+}
+
+/// A stream's newest snapshot and the events after it, from `Mnemo.snapshot_and_tail`:
+/// fold `events` over the snapshot's state (or the initial state without one) to load the
+/// aggregate at `version`.
+#[pyclass(frozen, module = "mnemo")]
+pub struct AggregateLoad {
+    snapshot: Option<Py<Snapshot>>,
+    events: Vec<Py<LogEntry>>,
+    version: u64,
+}
+
+impl AggregateLoad {
+    pub(crate) fn new(py: Python<'_>, load: snapshot::AggregateLoad) -> PyResult<Self> {
+        let snapshot = load
+            .snapshot
+            .map(|s| Py::new(py, Snapshot(s)))
+            .transpose()?;
+        let events = load
+            .events
+            .into_iter()
+            .map(|e| Py::new(py, LogEntry(e)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(AggregateLoad {
+            snapshot,
+            events,
+            version: load.version,
+        })
+    }
+}
+
+#[pymethods]
+impl AggregateLoad {
+    /// The newest snapshot, or `None`.
+    #[getter]
+    fn snapshot(&self, py: Python<'_>) -> Option<Py<Snapshot>> {
+        self.snapshot.as_ref().map(|s| s.clone_ref(py))
+    }
+    /// The events after the snapshot's version (all of them without one), upcast, oldest
+    /// first.
+    #[getter]
+    fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, &self.events)
+    }
+    /// The stream version the events reach (the snapshot's when none follows it, 0 for a
+    /// stream with no events).
+    #[getter]
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "AggregateLoad(snapshot={}, events=<{} events>, version={})",
+            self.snapshot
+                .as_ref()
+                .map_or_else(|| "None".into(), |s| s.get().__repr__()),
+            self.events.len(),
+            self.version
+        )
+    }
+}
+
+/// What a rebuild of the context views (sessions, sources, prompts, workflows) did, from
+/// `Mnemo.rebuild_context_views`.
+#[pyclass(frozen, eq, module = "mnemo")]
+#[derive(PartialEq)]
+pub struct ContextRebuild(pub mnemo::context_views::ContextRebuild);
+
+#[pymethods]
+impl ContextRebuild {
+    /// The generation readers see now.
+    #[getter]
+    fn generation(&self) -> u32 {
+        self.0.generation
+    }
+    /// Log entries replayed.
+    #[getter]
+    fn entries(&self) -> u64 {
+        self.0.entries
+    }
+    /// Sessions in the rebuilt views.
+    #[getter]
+    fn sessions(&self) -> u64 {
+        self.0.sessions
+    }
+    /// Sources (imported files) in the rebuilt views.
+    #[getter]
+    fn sources(&self) -> u64 {
+        self.0.sources
+    }
+    /// Prompt template versions in the rebuilt views.
+    #[getter]
+    fn prompt_versions(&self) -> u64 {
+        self.0.prompt_versions
+    }
+    /// Workflow versions in the rebuilt views.
+    #[getter]
+    fn workflow_versions(&self) -> u64 {
+        self.0.workflow_versions
+    }
+    fn __repr__(&self) -> String {
+        let r = &self.0;
+        format!(
+            "ContextRebuild(generation={}, entries={}, sessions={}, sources={}, \
+             prompt_versions={}, workflow_versions={})",
+            r.generation, r.entries, r.sessions, r.sources, r.prompt_versions, r.workflow_versions
         )
     }
 }
@@ -606,31 +714,24 @@ impl<'a, 'py> FromPyObject<'a, 'py> for ProjectionArg {
     }
 }
 
-/// Runs `run` (`Mnemo::run_projection` or `rebuild_projection`) on the projection,
-/// detached. A Python projection's failure raises `ProjectionFailedError` with the
-/// exception `apply` raised as its `__cause__`; an exception that is not an `Exception`
-/// (`KeyboardInterrupt`, `SystemExit`) is raised as it is, after the core has recorded it.
-pub(crate) fn run_projection<F>(
+/// Runs a projection, detached: a built-in one by name through `builtin` (`run_builtin` or
+/// `rebuild_builtin`), a Python one through `run` (`run_projection` or
+/// `rebuild_projection`). A Python projection's failure raises `ProjectionFailedError`
+/// with the exception `apply` raised as its `__cause__`; an exception that is not an
+/// `Exception` (`KeyboardInterrupt`, `SystemExit`) is raised as it is, after the core has
+/// recorded it.
+pub(crate) fn run_projection<B, F>(
     py: Python<'_>,
     projection: ProjectionArg,
+    builtin: B,
     run: F,
 ) -> PyResult<ProjectionStatus>
 where
+    B: Send + FnOnce(&str) -> mnemo::Result<proj::ProjectionStatus>,
     F: Send + FnOnce(&mut dyn Projection) -> mnemo::Result<proj::ProjectionStatus>,
 {
     match projection {
-        ProjectionArg::Builtin(name) => {
-            let Some(mut p) = builtin::by_name(&name) else {
-                return Err(to_py(
-                    py,
-                    mnemo::Error::NotFound {
-                        kind: "built-in projection",
-                        key: name,
-                    },
-                ));
-            };
-            blocking(py, || run(&mut *p)).map(ProjectionStatus)
-        }
+        ProjectionArg::Builtin(name) => blocking(py, || builtin(&name)).map(ProjectionStatus),
         ProjectionArg::Host(mut p) => match py.detach(|| run(&mut p)) {
             Ok(status) => Ok(ProjectionStatus(status)),
             Err(e) => {

@@ -47,6 +47,8 @@ fn _mnemo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<events::AppendResult>()?;
     m.add_class::<events::LogVerification>()?;
     m.add_class::<events::Snapshot>()?;
+    m.add_class::<events::AggregateLoad>()?;
+    m.add_class::<events::ContextRebuild>()?;
     m.add_class::<events::ProjectionStatus>()?;
     m.add_class::<events::ProjectionFailure>()?;
     m.add_class::<events::ViewReader>()?;

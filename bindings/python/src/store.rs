@@ -14,8 +14,8 @@ use pyo3::types::{PyBytes, PyTuple};
 
 use crate::errors::blocking;
 use crate::events::{
-    self, event_filter, AppendResult, EventArg, ExpectedArg, LogVerification, ProjectionArg,
-    ProjectionStatus, Snapshot, ViewReader,
+    self, event_filter, AggregateLoad, AppendResult, ContextRebuild, EventArg, ExpectedArg,
+    LogVerification, ProjectionArg, ProjectionStatus, Snapshot, ViewReader,
 };
 use crate::feed::{Subscription, SLICE};
 use crate::types::{
@@ -480,7 +480,12 @@ impl Mnemo {
         py: Python<'_>,
         projection: ProjectionArg,
     ) -> PyResult<ProjectionStatus> {
-        events::run_projection(py, projection, |p| self.inner.run_projection(p))
+        events::run_projection(
+            py,
+            projection,
+            |name| self.inner.run_builtin(name),
+            |p| self.inner.run_projection(p),
+        )
     }
 
     /// Rebuild a projection (as for `run_projection`) from the start of the log into a new
@@ -491,7 +496,26 @@ impl Mnemo {
         py: Python<'_>,
         projection: ProjectionArg,
     ) -> PyResult<ProjectionStatus> {
-        events::run_projection(py, projection, |p| self.inner.rebuild_projection(p))
+        events::run_projection(
+            py,
+            projection,
+            |name| self.inner.rebuild_builtin(name),
+            |p| self.inner.rebuild_projection(p),
+        )
+    }
+
+    /// Rebuild the context views (sessions, sources, prompts, workflows) from the log into a
+    /// new generation while the current one keeps serving reads and writes, then switch
+    /// readers to it (what `rebuild_projection("context-views")` does). Costs a replay of
+    /// the whole log.
+    fn rebuild_context_views(&self, py: Python<'_>) -> PyResult<ContextRebuild> {
+        blocking(py, || self.inner.rebuild_context_views()).map(ContextRebuild)
+    }
+
+    /// Bring the search index up to date with every imported session now (searches do this
+    /// themselves first); returns where the `search-index` projection stands.
+    fn update_search_index(&self, py: Python<'_>) -> PyResult<ProjectionStatus> {
+        blocking(py, || self.inner.update_search_index()).map(ProjectionStatus)
     }
 
     /// Where projection `name` stands (`NotFoundError` if it never ran).
@@ -526,6 +550,26 @@ impl Mnemo {
     fn load_snapshot(&self, py: Python<'_>, stream: &str) -> PyResult<Option<Snapshot>> {
         let s = blocking(py, || self.inner.load_snapshot(stream))?;
         Ok(s.map(Snapshot))
+    }
+
+    /// The newest snapshot of `stream` and the events after it (upcast, oldest first), to
+    /// fold into an aggregate: `AggregateLoad(snapshot, events, version)`. A stream with no
+    /// events gives no snapshot, no events and version 0.
+    fn snapshot_and_tail(&self, py: Python<'_>, stream: &str) -> PyResult<AggregateLoad> {
+        let load = blocking(py, || self.inner.snapshot_and_tail(stream))?;
+        AggregateLoad::new(py, load)
+    }
+
+    /// Whether a snapshot of `stream` at `version` is due: at least `every` events since
+    /// its newest snapshot (or since the start without one); never when `every` is 0.
+    fn snapshot_due(
+        &self,
+        py: Python<'_>,
+        stream: &str,
+        version: u64,
+        every: u64,
+    ) -> PyResult<bool> {
+        blocking(py, || self.inner.snapshot_due(stream, version, every))
     }
 
     /// Register `upcaster(payload: bytes) -> bytes` turning payloads of event type `kind`

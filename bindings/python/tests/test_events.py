@@ -288,7 +288,12 @@ def test_named_subscription_resumes_across_reopen(store_dir: Path) -> None:
 
 
 def test_builtin_projections(store: mnemo.Mnemo) -> None:
-    assert mnemo.BUILTIN_PROJECTIONS == ("event-counts", "stream-heads", "search-index")
+    assert mnemo.BUILTIN_PROJECTIONS == (
+        "event-counts",
+        "stream-heads",
+        "search-index",
+        "context-views",
+    )
     store.append("order-1", [ev("placed"), ev("paid")])
     store.append("order-2", [ev("placed")])
     status = store.run_projection("event-counts")
@@ -311,7 +316,8 @@ def test_builtin_projections(store: mnemo.Mnemo) -> None:
     store.run_projection("stream-heads")
     head = json.loads(store.view("stream-heads").get(b"order-1") or b"")
     assert head == {"version": 3, "seq": 4, "kind": "shipped"}
-    assert [p.name for p in store.projections()] == ["event-counts", "stream-heads"]
+    # The context views are applied with every commit, so always listed (first).
+    assert [p.name for p in store.projections()] == ["context-views", "event-counts", "stream-heads"]
 
     rebuilt = store.rebuild_projection("event-counts")
     assert rebuilt.generation == 1 and rebuilt.checkpoint == 4 and rebuilt.rebuilding is None
@@ -319,7 +325,7 @@ def test_builtin_projections(store: mnemo.Mnemo) -> None:
 
     with pytest.raises(mnemo.NotFoundError) as info:
         store.run_projection("no-such-projection")
-    assert info.value.key == "no-such-projection"
+    assert info.value.key.startswith("no-such-projection")
     with pytest.raises(mnemo.NotFoundError):
         store.rebuild_projection("no-such-projection")
     with pytest.raises(mnemo.NotFoundError):
@@ -538,6 +544,65 @@ def test_snapshots(store: mnemo.Mnemo) -> None:
         store.save_snapshot("empty", 1, b"x")
 
 
+class Cart:
+    """An aggregate: the items in a cart, folded from `added` / `removed` events. Its
+    snapshot state is its JSON."""
+
+    def __init__(self, items: Optional[dict[str, int]] = None) -> None:
+        self.items: dict[str, int] = dict(items or {})
+
+    def apply(self, event: mnemo.LogEntry) -> None:
+        item = json.loads(event.payload)["item"]
+        step = 1 if event.kind == "added" else -1
+        self.items[item] = self.items.get(item, 0) + step
+        if self.items[item] == 0:
+            del self.items[item]
+
+    @classmethod
+    def load(cls, store: mnemo.Mnemo, stream: str) -> tuple[Cart, int]:
+        """The newest snapshot's state with the events after it folded over it."""
+        loaded = store.snapshot_and_tail(stream)
+        snap = loaded.snapshot
+        cart = cls(json.loads(snap.state)) if snap is not None else cls()
+        for event in loaded.events:
+            cart.apply(event)
+        return cart, loaded.version
+
+    def save_if_due(self, store: mnemo.Mnemo, stream: str, version: int, every: int) -> bool:
+        if not store.snapshot_due(stream, version, every):
+            return False
+        store.save_snapshot(stream, version, json.dumps(self.items).encode())
+        return True
+
+
+def test_aggregate_with_snapshots_every_n_events(store: mnemo.Mnemo) -> None:
+    loaded = store.snapshot_and_tail("cart-9")
+    assert (loaded.snapshot, loaded.events, loaded.version) == (None, [], 0)
+    items = ["tea", "jam", "tea", "bread", "jam", "tea", "milk"]
+    saved = []
+    for i in range(25):
+        item = items[i % len(items)]
+        kind = "removed" if i % 4 == 3 else "added"
+        store.append("cart-9", [ev(kind, item=item)])
+        cart, version = Cart.load(store, "cart-9")
+        assert version == i + 1
+        if cart.save_if_due(store, "cart-9", version, every=10):
+            saved.append(version)
+    assert saved == [10, 20]
+
+    loaded = store.snapshot_and_tail("cart-9")
+    assert loaded.snapshot is not None and loaded.snapshot.version == 20
+    assert [e.version for e in loaded.events] == [21, 22, 23, 24, 25]
+    assert all(isinstance(e, mnemo.LogEntry) for e in loaded.events)
+    assert loaded.version == 25 and "AggregateLoad(" in repr(loaded)
+    replay = Cart()
+    for event in store.read_stream("cart-9"):
+        replay.apply(event)
+    cart, version = Cart.load(store, "cart-9")
+    assert (cart.items, version) == (replay.items, 25)
+    assert not store.snapshot_due("cart-9", 25, 0)
+
+
 def test_upcasters(store: mnemo.Mnemo) -> None:
     store.append("user-1", [mnemo.EventData("renamed", {"name": "Ann"})])
     store.append("user-1", [mnemo.EventData("renamed", {"title": "Bea"}, schema=2)])
@@ -597,10 +662,8 @@ def test_upcasters(store: mnemo.Mnemo) -> None:
         assert (first.schema, json.loads(first.payload)) == (1, {"name": "Ann"})
 
 
-def test_search_index_is_a_builtin_projection(store: mnemo.Mnemo) -> None:
-    sample = next(
-        p for p in (Path(__file__).resolve().parents[3] / "examples/transcripts").rglob("*") if p.is_file()
-    )
+def test_search_index_is_a_builtin_projection(store: mnemo.Mnemo, files: list[Path]) -> None:
+    sample, other = files[0], files[1]
     store.import_file(str(sample))
     # A search catches the index up first, so its status shows no lag afterwards.
     store.search("the")
@@ -608,3 +671,37 @@ def test_search_index_is_a_builtin_projection(store: mnemo.Mnemo) -> None:
     assert status.lag == 0 and status.error is None
     rebuilt = store.rebuild_projection("search-index")
     assert rebuilt.generation == status.generation + 1
+    store.import_file(str(other))
+    updated = store.update_search_index()
+    assert updated.name == "search-index" and updated.lag == 0
+    assert updated.generation == rebuilt.generation
+
+
+def test_context_views_rebuild_by_name_keeps_everything_readable(
+    store: mnemo.Mnemo, files: list[Path]
+) -> None:
+    imported = store.import_paths([str(f) for f in files])
+    sessions = store.list_sessions()
+    assert sessions and imported.sessions_imported == len(sessions)
+    first = store.session(sessions[0].id)
+    store.add_prompt("review", "Review {{file}}")
+    store.label_prompt("review", "production", 1)
+    store.add_workflow("ship", [{"name": "review", "prompt": "review"}])
+    status = store.projection_status("context-views")
+    assert status.lag == 0 and status.generation == 0
+    assert store.projections()[0].name == "context-views"
+    assert store.run_projection("context-views") == store.projection_status("context-views")
+
+    report = store.rebuild_context_views()
+    assert isinstance(report, mnemo.ContextRebuild)
+    assert report.generation == 1 and report.entries == store.last_seq()
+    assert (report.sessions, report.prompt_versions, report.workflow_versions) == (len(sessions), 1, 1)
+    assert report.sources >= 1 and "ContextRebuild(generation=1" in repr(report)
+
+    rebuilt = store.rebuild_projection("context-views")
+    assert rebuilt.name == "context-views" and rebuilt.generation == 2 and rebuilt.lag == 0
+    assert [s.id for s in store.list_sessions()] == [s.id for s in sessions]
+    again = store.session(first.id)
+    assert again.info == first.info and again.messages == first.messages
+    assert store.render_prompt("review", {"file": "a.rs"}, selector="production") == "Review a.rs"
+    assert store.workflow("ship").version == 1

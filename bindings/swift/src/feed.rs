@@ -86,6 +86,11 @@ impl Subscription {
     pub fn checkpoint(&self) -> Result<(), MnemoError> {
         Ok(self.lock().checkpoint()?)
     }
+
+    /// `checkpoint` without blocking the caller (the write is durable when it resumes).
+    pub async fn checkpoint_async(self: Arc<Self>) -> Result<(), MnemoError> {
+        crate::asynchronous::offload(move || self.checkpoint()).await
+    }
 }
 
 /// Receives the entries of a [`LogWatch`], on the watch's own background thread.

@@ -78,17 +78,6 @@ impl Drop for MnemoStore {
     }
 }
 
-/// The built-in projection `name`, or the error the CLI gives for any other name.
-fn builtin(name: &str) -> Result<Box<dyn mnemo::events::projection::Projection + Send>> {
-    mnemo::events::builtin::by_name(name).ok_or_else(|| {
-        mnemo::Error::InvalidInput(format!(
-            "only the built-in projections ({}) run from a binding",
-            mnemo::events::builtin::BUILTIN.join(", ")
-        ))
-        .into()
-    })
-}
-
 #[uniffi::export]
 impl MnemoStore {
     /// Open (or create) the store in directory `path` with the default options. A second
@@ -428,18 +417,30 @@ impl MnemoStore {
         Ok(self.inner.verify_log()?.into())
     }
 
-    /// Apply every event not yet applied to built-in projection `name` (see
-    /// `builtinProjections()`); `ProjectionFailed` if it fails on an event.
+    /// Bring built-in projection `name` (see `builtinProjections()`) up to date;
+    /// `NotFound` for another name, `ProjectionFailed` if it fails on an event.
     pub fn run_projection(&self, name: String) -> Result<ProjectionStatus> {
-        let mut p = builtin(&name)?;
-        Ok(self.inner.run_projection(p.as_mut())?.into())
+        Ok(self.inner.run_builtin(&name)?.into())
     }
 
     /// Rebuild built-in projection `name` from the start of the log into a new generation
     /// while the current one keeps serving reads, then switch readers to it.
     pub fn rebuild_projection(&self, name: String) -> Result<ProjectionStatus> {
-        let mut p = builtin(&name)?;
-        Ok(self.inner.rebuild_projection(p.as_mut())?.into())
+        Ok(self.inner.rebuild_builtin(&name)?.into())
+    }
+
+    /// Rebuild the context views (sessions, sources, prompts, workflows) from the log into
+    /// a new generation while the current one keeps serving reads and writes, then switch
+    /// readers to it (what `rebuildProjection("context-views")` does). Costs a replay of
+    /// the whole log.
+    pub fn rebuild_context_views(&self) -> Result<ContextRebuild> {
+        Ok(self.inner.rebuild_context_views()?.into())
+    }
+
+    /// Bring the search index up to date with every imported session now (searches do
+    /// this themselves first); returns where the `search-index` projection stands.
+    pub fn update_search_index(&self) -> Result<ProjectionStatus> {
+        Ok(self.inner.update_search_index()?.into())
     }
 
     /// Apply every event not yet applied to projection `name`, written in Kotlin or Swift:
@@ -522,6 +523,19 @@ impl MnemoStore {
         Ok(self.inner.load_snapshot(&stream)?.map(Into::into))
     }
 
+    /// The newest snapshot of `stream` and the events after it (upcast, oldest first), to
+    /// fold into an aggregate. A stream with no events gives no snapshot, no events and
+    /// version 0.
+    pub fn snapshot_and_tail(&self, stream: String) -> Result<AggregateLoad> {
+        Ok(self.inner.snapshot_and_tail(&stream)?.into())
+    }
+
+    /// Whether a snapshot of `stream` at `version` is due: at least `every` events since
+    /// its newest snapshot (or since the start without one); never when `every` is 0.
+    pub fn snapshot_due(&self, stream: String, version: u64, every: u64) -> Result<bool> {
+        Ok(self.inner.snapshot_due(&stream, version, every)?)
+    }
+
     // ----- maintenance -----
 
     /// Counters and on-disk sizes.
@@ -589,6 +603,11 @@ impl MnemoStore {
         offload(move || self.session(id)).await
     }
 
+    /// `sessionInfo` without blocking the caller.
+    pub async fn session_info_async(self: Arc<Self>, id: String) -> Result<SessionInfo> {
+        offload(move || self.session_info(id)).await
+    }
+
     /// `listSessions` without blocking the caller.
     #[uniffi::method(default(filter = None))]
     pub async fn list_sessions_async(
@@ -613,6 +632,16 @@ impl MnemoStore {
         offload(move || self.export_session(id)).await
     }
 
+    /// `exportSource` without blocking the caller.
+    pub async fn export_source_async(self: Arc<Self>, source_id: String) -> Result<Vec<u8>> {
+        offload(move || self.export_source(source_id)).await
+    }
+
+    /// `sessionSource` without blocking the caller.
+    pub async fn session_source_async(self: Arc<Self>, id: String) -> Result<String> {
+        offload(move || self.session_source(id)).await
+    }
+
     /// `addPrompt` without blocking the caller.
     pub async fn add_prompt_async(
         self: Arc<Self>,
@@ -620,6 +649,47 @@ impl MnemoStore {
         body: String,
     ) -> Result<PromptTemplate> {
         offload(move || self.add_prompt(name, body)).await
+    }
+
+    /// `prompt` without blocking the caller.
+    #[uniffi::method(default(selector = None))]
+    pub async fn prompt_async(
+        self: Arc<Self>,
+        name: String,
+        selector: Option<String>,
+    ) -> Result<PromptTemplate> {
+        offload(move || self.prompt(name, selector)).await
+    }
+
+    /// `promptVersions` without blocking the caller.
+    pub async fn prompt_versions_async(
+        self: Arc<Self>,
+        name: String,
+    ) -> Result<Vec<PromptTemplate>> {
+        offload(move || self.prompt_versions(name)).await
+    }
+
+    /// `promptNames` without blocking the caller.
+    pub async fn prompt_names_async(self: Arc<Self>) -> Result<Vec<String>> {
+        offload(move || self.prompt_names()).await
+    }
+
+    /// `labelPrompt` without blocking the caller.
+    pub async fn label_prompt_async(
+        self: Arc<Self>,
+        name: String,
+        label: String,
+        version: u32,
+    ) -> Result<()> {
+        offload(move || self.label_prompt(name, label, version)).await
+    }
+
+    /// `promptLabels` without blocking the caller.
+    pub async fn prompt_labels_async(
+        self: Arc<Self>,
+        name: String,
+    ) -> Result<HashMap<String, u32>> {
+        offload(move || self.prompt_labels(name)).await
     }
 
     /// `renderPrompt` without blocking the caller.
@@ -632,9 +702,60 @@ impl MnemoStore {
         offload(move || self.render_prompt(name, selector, values)).await
     }
 
+    /// `addWorkflow` without blocking the caller.
+    pub async fn add_workflow_async(
+        self: Arc<Self>,
+        name: String,
+        steps: Vec<WorkflowStep>,
+    ) -> Result<Workflow> {
+        offload(move || self.add_workflow(name, steps)).await
+    }
+
+    /// `workflow` without blocking the caller.
+    #[uniffi::method(default(version = None))]
+    pub async fn workflow_async(
+        self: Arc<Self>,
+        name: String,
+        version: Option<u32>,
+    ) -> Result<Workflow> {
+        offload(move || self.workflow(name, version)).await
+    }
+
+    /// `workflowVersions` without blocking the caller.
+    pub async fn workflow_versions_async(self: Arc<Self>, name: String) -> Result<Vec<Workflow>> {
+        offload(move || self.workflow_versions(name)).await
+    }
+
+    /// `renderWorkflow` without blocking the caller.
+    pub async fn render_workflow_async(
+        self: Arc<Self>,
+        name: String,
+        version: Option<u32>,
+        values: HashMap<String, String>,
+    ) -> Result<Vec<RenderedStep>> {
+        offload(move || self.render_workflow(name, version, values)).await
+    }
+
     /// `readLog` without blocking the caller.
     pub async fn read_log_async(self: Arc<Self>, from: u64, limit: u32) -> Result<Vec<LogEntry>> {
         offload(move || self.read_log(from, limit)).await
+    }
+
+    /// `subscribeWith` without blocking the caller (a named subscription reads its
+    /// checkpoint).
+    pub async fn subscribe_with_async(
+        self: Arc<Self>,
+        options: SubscribeOptions,
+    ) -> Result<Arc<Subscription>> {
+        offload(move || self.subscribe_with(options)).await
+    }
+
+    /// `subscriptionCheckpoint` without blocking the caller.
+    pub async fn subscription_checkpoint_async(
+        self: Arc<Self>,
+        name: String,
+    ) -> Result<Option<u64>> {
+        offload(move || self.subscription_checkpoint(name)).await
     }
 
     /// Resumes once the log has an entry after `after` (returning the last sequence
@@ -692,9 +813,37 @@ impl MnemoStore {
         offload(move || self.read_all(from, limit, filter)).await
     }
 
+    /// `streamVersion` without blocking the caller.
+    pub async fn stream_version_async(self: Arc<Self>, stream: String) -> Result<Option<u64>> {
+        offload(move || self.stream_version(stream)).await
+    }
+
+    /// `verifyLog` without blocking the caller.
+    pub async fn verify_log_async(self: Arc<Self>) -> Result<LogVerification> {
+        offload(move || self.verify_log()).await
+    }
+
     /// `runProjection` (a built-in projection) without blocking the caller.
     pub async fn run_projection_async(self: Arc<Self>, name: String) -> Result<ProjectionStatus> {
         offload(move || self.run_projection(name)).await
+    }
+
+    /// `rebuildProjection` (a built-in projection) without blocking the caller.
+    pub async fn rebuild_projection_async(
+        self: Arc<Self>,
+        name: String,
+    ) -> Result<ProjectionStatus> {
+        offload(move || self.rebuild_projection(name)).await
+    }
+
+    /// `rebuildContextViews` without blocking the caller.
+    pub async fn rebuild_context_views_async(self: Arc<Self>) -> Result<ContextRebuild> {
+        offload(move || self.rebuild_context_views()).await
+    }
+
+    /// `updateSearchIndex` without blocking the caller.
+    pub async fn update_search_index_async(self: Arc<Self>) -> Result<ProjectionStatus> {
+        offload(move || self.update_search_index()).await
     }
 
     /// `runHostProjection` without blocking the caller: `projection.apply` is called on a
@@ -720,6 +869,19 @@ impl MnemoStore {
         offload(move || self.rebuild_host_projection(name, projection, filter)).await
     }
 
+    /// `projectionStatus` without blocking the caller.
+    pub async fn projection_status_async(
+        self: Arc<Self>,
+        name: String,
+    ) -> Result<ProjectionStatus> {
+        offload(move || self.projection_status(name)).await
+    }
+
+    /// `projections` without blocking the caller.
+    pub async fn projections_async(self: Arc<Self>) -> Result<Vec<ProjectionStatus>> {
+        offload(move || self.projections()).await
+    }
+
     /// `saveSnapshot` without blocking the caller.
     pub async fn save_snapshot_async(
         self: Arc<Self>,
@@ -735,6 +897,21 @@ impl MnemoStore {
         offload(move || self.load_snapshot(stream)).await
     }
 
+    /// `snapshotAndTail` without blocking the caller.
+    pub async fn snapshot_and_tail_async(self: Arc<Self>, stream: String) -> Result<AggregateLoad> {
+        offload(move || self.snapshot_and_tail(stream)).await
+    }
+
+    /// `snapshotDue` without blocking the caller.
+    pub async fn snapshot_due_async(
+        self: Arc<Self>,
+        stream: String,
+        version: u64,
+        every: u64,
+    ) -> Result<bool> {
+        offload(move || self.snapshot_due(stream, version, every)).await
+    }
+
     /// `stats` without blocking the caller.
     pub async fn stats_async(self: Arc<Self>) -> Result<Stats> {
         offload(move || self.stats()).await
@@ -745,9 +922,24 @@ impl MnemoStore {
         offload(move || self.compact(level)).await
     }
 
+    /// `retrainDictionaries` without blocking the caller.
+    pub async fn retrain_dictionaries_async(self: Arc<Self>) -> Result<Vec<TrainedDictionary>> {
+        offload(move || self.retrain_dictionaries()).await
+    }
+
     /// `flush` without blocking the caller.
     pub async fn flush_async(self: Arc<Self>) -> Result<()> {
         offload(move || self.flush()).await
+    }
+
+    /// `closeStore` without blocking the caller (closing waits for background work and
+    /// the final flush).
+    pub async fn close_store_async(self: Arc<Self>) -> Result<()> {
+        offload(move || {
+            self.close_store();
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -777,5 +969,10 @@ impl ProjectionView {
             .into_iter()
             .map(|(key, value)| ViewEntry { key, value })
             .collect())
+    }
+
+    /// `scan` without blocking the caller.
+    pub async fn scan_async(self: Arc<Self>, prefix: Vec<u8>) -> Result<Vec<ViewEntry>> {
+        offload(move || self.scan(prefix)).await
     }
 }

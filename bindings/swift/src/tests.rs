@@ -130,7 +130,7 @@ fn events_feed_and_projections() {
     assert_eq!(count, Some(1u64.to_be_bytes().to_vec()));
     assert!(matches!(
         store.run_projection("mine".into()),
-        Err(MnemoError::InvalidInput(_))
+        Err(MnemoError::NotFound(_))
     ));
     assert_eq!(store.verify_log().unwrap().entries, 2);
 
@@ -306,4 +306,55 @@ fn host_projections_upcasters_and_async_calls() {
             Err(MnemoError::Closed(_))
         ));
     });
+}
+
+#[test]
+fn context_views_rebuild_and_aggregate_loads() {
+    let (_dir, store) = open();
+    store
+        .import_bytes(
+            "aider.chat.history.md".into(),
+            std::fs::read(AIDER).unwrap(),
+        )
+        .unwrap();
+    let sessions = store.list_sessions(None).unwrap();
+    let report = store.rebuild_context_views().unwrap();
+    assert_eq!(report.generation, 1);
+    assert_eq!(report.sessions, sessions.len() as u64);
+    let status = store.rebuild_projection("context-views".into()).unwrap();
+    assert_eq!(status.generation, 2);
+    assert_eq!(store.list_sessions(None).unwrap(), sessions);
+    assert_eq!(store.update_search_index().unwrap().lag, 0);
+
+    let added = EventData {
+        kind: "added".into(),
+        payload: Vec::new(),
+        metadata: Vec::new(),
+        schema: 1,
+    };
+    let empty = store.snapshot_and_tail("cart".into()).unwrap();
+    assert_eq!(
+        (empty.snapshot, empty.events.len(), empty.version),
+        (None, 0, 0)
+    );
+    for _ in 0..3 {
+        store
+            .append(
+                "cart".into(),
+                ExpectedVersion::AnyVersion,
+                vec![added.clone()],
+            )
+            .unwrap();
+    }
+    assert!(!store.snapshot_due("cart".into(), 3, 5).unwrap());
+    store
+        .save_snapshot("cart".into(), 2, b"2".to_vec())
+        .unwrap();
+    let load = store.snapshot_and_tail("cart".into()).unwrap();
+    assert_eq!(load.snapshot.map(|s| s.version), Some(2));
+    assert_eq!(
+        load.events.iter().map(|e| e.version).collect::<Vec<_>>(),
+        [3]
+    );
+    assert_eq!(load.version, 3);
 }

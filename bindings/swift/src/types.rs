@@ -915,3 +915,58 @@ impl From<mnemo::events::snapshot::Snapshot> for Snapshot {
         }
     }
 }
+
+/// A stream's newest snapshot and the events after it (`snapshotAndTail`): fold `events`
+/// over the snapshot's state (or the initial state without one) to load the aggregate at
+/// `version`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AggregateLoad {
+    /// The newest snapshot, if any.
+    pub snapshot: Option<Snapshot>,
+    /// The events after the snapshot's version (all of them without one), upcast, oldest
+    /// first.
+    pub events: Vec<LogEntry>,
+    /// The stream version the events reach (the snapshot's when none follows it, 0 for a
+    /// stream with no events).
+    pub version: u64,
+}
+
+impl From<mnemo::events::snapshot::AggregateLoad> for AggregateLoad {
+    fn from(l: mnemo::events::snapshot::AggregateLoad) -> Self {
+        AggregateLoad {
+            snapshot: l.snapshot.map(Into::into),
+            events: entries(l.events),
+            version: l.version,
+        }
+    }
+}
+
+/// What a rebuild of the context views (sessions, sources, prompts, workflows) did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ContextRebuild {
+    /// The generation readers see now.
+    pub generation: u32,
+    /// Log entries replayed.
+    pub entries: u64,
+    /// Sessions in the rebuilt views.
+    pub sessions: u64,
+    /// Sources (imported files) in the rebuilt views.
+    pub sources: u64,
+    /// Prompt template versions in the rebuilt views.
+    pub prompt_versions: u64,
+    /// Workflow versions in the rebuilt views.
+    pub workflow_versions: u64,
+}
+
+impl From<mnemo::context_views::ContextRebuild> for ContextRebuild {
+    fn from(r: mnemo::context_views::ContextRebuild) -> Self {
+        ContextRebuild {
+            generation: r.generation,
+            entries: r.entries,
+            sessions: r.sessions,
+            sources: r.sources,
+            prompt_versions: r.prompt_versions,
+            workflow_versions: r.workflow_versions,
+        }
+    }
+}

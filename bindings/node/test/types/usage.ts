@@ -1,6 +1,7 @@
 // Type-checked (never run) by test/types.test.js: the public API as a TypeScript user
 // writes it. Lines marked @ts-expect-error must fail to compile.
 import {
+  BUILTIN_PROJECTIONS,
   Mnemo,
   MnemoError,
   NotFoundError,
@@ -11,7 +12,9 @@ import {
   ViewBatch,
   ProjectionFailedError,
   type HostProjection,
+  type AggregateLoad,
   type AppendResult,
+  type ContextRebuild,
   type ProjectionStatus,
   type ImportSummary,
   type LogEntry,
@@ -155,6 +158,19 @@ export async function usage(): Promise<void> {
   await store.saveSnapshot('order-1', 1, { total: 3 })
   const snap = await store.loadSnapshot('order-1')
   const state: Buffer | undefined = snap?.state
+  const loaded: AggregateLoad = await store.snapshotAndTail('order-1')
+  const tail: LogEntry[] = loaded.events
+  const from: number | undefined = loaded.snapshot?.version
+  const loadedNow: AggregateLoad = store.snapshotAndTailSync('order-1')
+  const due: boolean = await store.snapshotDue('order-1', loaded.version, 100)
+  const dueNow: boolean = store.snapshotDueSync('order-1', loaded.version, 100)
+  const rebuild: ContextRebuild = await store.rebuildContextViews()
+  const views: number = rebuild.generation + rebuild.sessions + rebuild.promptVersions
+  const index: ProjectionStatus = await store.updateSearchIndex()
+  await store.runProjection('context-views')
+  for (const name of BUILTIN_PROJECTIONS) await store.rebuildProjection(name)
+  // @ts-expect-error the list is read-only
+  BUILTIN_PROJECTIONS.push('mine')
   // @ts-expect-error expected is 'any', 'no_stream' or a number
   await store.append('s', [{ kind: 'k' }], { expected: 'none' })
 

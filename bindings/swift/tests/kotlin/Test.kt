@@ -77,6 +77,34 @@ class PerStream(var broken: Boolean) : HostProjection {
 fun event(kind: String, payload: String, schema: UInt = 1u) =
     EventData(kind, payload.toByteArray(), ByteArray(0), schema)
 
+/**
+ * An aggregate written in Kotlin: the items in a cart, folded from `added` / `removed` events
+ * (payload: the item). Its snapshot state is `item=count` pairs joined by `;`.
+ */
+data class Cart(val items: Map<String, Int> = emptyMap()) {
+    fun apply(event: LogEntry): Cart {
+        val item = String(event.payload)
+        val n = (items[item] ?: 0) + if (event.kind == "added") 1 else -1
+        return Cart(if (n == 0) items - item else items + (item to n))
+    }
+
+    fun toSnapshot(): ByteArray = items.entries.joinToString(";") { "${it.key}=${it.value}" }.toByteArray()
+
+    companion object {
+        fun fromSnapshot(state: ByteArray): Cart = Cart(
+            String(state).split(";").filter { it.isNotEmpty() }
+                .associate { it.substringBefore("=") to it.substringAfter("=").toInt() },
+        )
+
+        /** The newest snapshot's state with the events after it folded over it, and the version reached. */
+        fun load(store: MnemoStore, stream: String): Pair<Cart, ULong> {
+            val loaded = store.snapshotAndTail(stream)
+            val start = loaded.snapshot?.let { fromSnapshot(it.state) } ?: Cart()
+            return loaded.events.fold(start) { cart, e -> cart.apply(e) } to loaded.version
+        }
+    }
+}
+
 fun main(args: Array<String>) {
     val transcript = args.getOrElse(0) { "examples/transcripts/aider/aider.chat.history.md" }
     val bytes = File(transcript).readBytes()
@@ -237,12 +265,65 @@ fun run(tmp: File, transcript: String, bytes: ByteArray) {
     }
 
     check("built-in projection and its view") {
-        expect(builtinProjections().contains("event-counts")) { "builtins" }
+        expect(builtinProjections() == listOf("event-counts", "stream-heads", "search-index", "context-views")) {
+            "builtins ${builtinProjections()}"
+        }
         val status = store.runProjection("event-counts")
         expect(status.checkpoint == store.lastSeq() && status.lag == 0uL) { "status $status" }
         val count = store.view("event-counts").get("order.paid".toByteArray())!!
         expect(java.nio.ByteBuffer.wrap(count).long == 2L) { "count" }
-        assertThrows<MnemoException.InvalidInput> { store.runProjection("mine") }
+        assertThrows<MnemoException.NotFound> { store.runProjection("mine") }
+        for (name in builtinProjections()) {
+            val run = store.runProjection(name)
+            val rebuilt = store.rebuildProjection(name)
+            expect(run.name == name && rebuilt.generation == run.generation + 1u && rebuilt.lag == 0uL) {
+                "$name: $run then $rebuilt"
+            }
+        }
+    }
+
+    check("context views: a rebuild keeps sessions, prompts and workflows readable and bumps the generation") {
+        val sessions = store.listSessions()
+        val session = store.session(sessions[0].id)
+        expect(store.projections().first().name == "context-views") { "listed first" }
+        val before = store.projectionStatus("context-views")
+        val report = store.rebuildContextViews()
+        expect(report.generation == before.generation + 1u && report.sessions == sessions.size.toULong()) { "report $report" }
+        expect(report.promptVersions == 2uL && report.workflowVersions == 1uL && report.entries > 0uL) { "report $report" }
+        val rebuilt = store.rebuildProjection("context-views")
+        expect(rebuilt.generation == before.generation + 2u && rebuilt.lag == 0uL) { "rebuilt $rebuilt" }
+        expect(store.listSessions() == sessions && store.session(sessions[0].id) == session) { "sessions" }
+        val values = mapOf("file" to "db.rs", "concern" to "races")
+        expect(store.renderPrompt("review", "production", values) == "Review db.rs for races") { "prompt" }
+        expect(store.workflow("ship").version == 1u) { "workflow" }
+        val index = store.updateSearchIndex()
+        expect(index.name == "search-index" && index.lag == 0uL) { "search index $index" }
+        expect(store.search("exponential backoff", null, 5u).isNotEmpty()) { "search after the rebuild" }
+    }
+
+    check("an aggregate in Kotlin: fold snapshotAndTail, snapshot every 10 events, reload equals a full replay") {
+        val stream = "cart-9"
+        val empty = store.snapshotAndTail(stream)
+        expect(empty.snapshot == null && empty.events.isEmpty() && empty.version == 0uL) { "empty $empty" }
+        val items = listOf("tea", "jam", "tea", "bread", "jam", "tea", "milk")
+        val saved = mutableListOf<ULong>()
+        for (i in 0 until 25) {
+            val kind = if (i % 4 == 3) "removed" else "added"
+            store.append(stream, ExpectedVersion.AnyVersion, listOf(event(kind, items[i % items.size])))
+            val (cart, version) = Cart.load(store, stream)
+            expect(version == (i + 1).toULong()) { "version $version" }
+            if (store.snapshotDue(stream, version, 10uL)) {
+                store.saveSnapshot(stream, version, cart.toSnapshot())
+                saved.add(version)
+            }
+        }
+        expect(saved == listOf(10uL, 20uL)) { "saved $saved" }
+        val loaded = store.snapshotAndTail(stream)
+        expect(loaded.snapshot?.version == 20uL && loaded.version == 25uL) { "loaded $loaded" }
+        expect(loaded.events.map { it.version } == (21uL..25uL).toList()) { "tail ${loaded.events.map { it.version }}" }
+        val replay = store.readStream(stream, 1uL, ReadDirection.FORWARD, 1000u).fold(Cart()) { c, e -> c.apply(e) }
+        expect(Cart.load(store, stream) == replay to 25uL) { "reload ${Cart.load(store, stream)} vs replay $replay" }
+        expect(!store.snapshotDue(stream, 25uL, 0uL)) { "every = 0 is never due" }
     }
 
     check("Subscription.next(timeoutMs) pulls the change feed; named checkpoints resume") {
@@ -359,11 +440,44 @@ fun run(tmp: File, transcript: String, bytes: ByteArray) {
                 val p = PerStream(broken = false)
                 val status = st.runHostProjectionAsync("jobs", p, EventFilter(streamPrefix = "jobs/"))
                 expect(status.lag == 0uL && long(st.view("jobs").getAsync("jobs/2".toByteArray())) == 2L) { "runHostProjectionAsync $status" }
+                // Every other blocking call has an *Async form too.
+                val id = imported.imported[0]
+                expect(st.sessionInfoAsync(id).id == id) { "sessionInfoAsync" }
+                val source = st.sessionSourceAsync(id)
+                expect(st.exportSourceAsync(source).contentEquals(bytes)) { "exportSourceAsync" }
+                st.addPromptAsync("greet", "Hello {{name}}")
+                st.labelPromptAsync("greet", "production", 1u)
+                expect(st.promptAsync("greet", "production").version == 1u) { "promptAsync" }
+                expect(st.promptVersionsAsync("greet").size == 1 && st.promptNamesAsync() == listOf("greet")) { "prompt listings" }
+                expect(st.promptLabelsAsync("greet") == mapOf("latest" to 1u, "production" to 1u)) { "promptLabelsAsync" }
+                val wf = st.addWorkflowAsync("hello", listOf(WorkflowStep("greet", "greet", null, mapOf("name" to "Ann"))))
+                expect(st.workflowAsync("hello").version == wf.version && st.workflowVersionsAsync("hello").size == 1) { "workflowAsync" }
+                expect(st.renderWorkflowAsync("hello", null, mapOf()).single().text == "Hello Ann") { "renderWorkflowAsync" }
+                expect(st.streamVersionAsync("jobs/1") == 2uL) { "streamVersionAsync" }
+                expect(st.verifyLogAsync().entries == st.lastSeq()) { "verifyLogAsync" }
+                expect(st.projectionStatusAsync("jobs").checkpoint == status.checkpoint) { "projectionStatusAsync" }
+                val names = st.projectionsAsync().map { it.name }
+                expect(names.first() == "context-views" && "jobs" in names) { "projectionsAsync $names" }
+                expect(st.view("jobs").scanAsync("jobs/".toByteArray()).size == 2) { "scanAsync" }
+                val counts = st.rebuildProjectionAsync("event-counts")
+                expect(counts.name == "event-counts" && counts.lag == 0uL) { "rebuildProjectionAsync $counts" }
+                expect(st.rebuildContextViewsAsync().generation == 1u) { "rebuildContextViewsAsync" }
+                expect(st.updateSearchIndexAsync().lag == 0uL) { "updateSearchIndexAsync" }
+                st.saveSnapshotAsync("jobs/1", 1uL, "queued".toByteArray())
+                val tail = st.snapshotAndTailAsync("jobs/1")
+                expect(tail.snapshot?.version == 1uL && tail.events.single().kind == "job.done" && tail.version == 2uL) { "snapshotAndTailAsync $tail" }
+                expect(!st.snapshotDueAsync("jobs/1", 2uL, 5uL)) { "snapshotDueAsync" }
+                st.retrainDictionariesAsync()
+                st.subscribeWithAsync(SubscribeOptions(from = 1uL, name = "async-reader")).use { named ->
+                    expect(named.nextAsync().seq == 1uL) { "first entry" }
+                    named.checkpointAsync()
+                }
+                expect(st.subscriptionCheckpointAsync("async-reader") == 1uL) { "subscriptionCheckpointAsync" }
                 // A Flow that is waiting completes when the store closes.
                 val sub = st.subscribe(st.lastSeq() + 1uL)
                 val open = async { sub.asFlow().toList() }
                 delay(50)
-                st.closeStore()
+                st.closeStoreAsync()
                 expect(withTimeout(10_000) { open.await() }.isEmpty()) { "flow ended" }
                 assertThrows<MnemoException.Closed> { runBlocking { st.searchAsync("x", null, 1u) } }
             }

@@ -122,6 +122,50 @@ check("host projection and upcaster written in Swift") {
     try expect(read.first?.payload == Data("a+v2".utf8) && read.first?.schema == 2, "upcast \(read)")
 }
 
+/// An aggregate written in Swift: the items in a cart, folded from "added" / "removed"
+/// events (payload: the item); its snapshot state is its JSON.
+struct Cart: Equatable, Codable {
+    var items: [String: Int] = [:]
+
+    func applying(_ event: LogEntry) -> Cart {
+        var next = self
+        let item = String(decoding: event.payload, as: UTF8.self)
+        let n = (items[item] ?? 0) + (event.kind == "added" ? 1 : -1)
+        next.items[item] = n == 0 ? nil : n
+        return next
+    }
+
+    /// The newest snapshot's state with the events after it folded over it, and the version reached.
+    static func load(_ store: MnemoStore, _ stream: String) throws -> (Cart, UInt64) {
+        let loaded = try store.snapshotAndTail(stream: stream)
+        let start = try loaded.snapshot.map { try JSONDecoder().decode(Cart.self, from: $0.state) } ?? Cart()
+        return (loaded.events.reduce(start) { $0.applying($1) }, loaded.version)
+    }
+}
+
+check("an aggregate in Swift: fold snapshotAndTail, snapshot every 10 events, reload equals a full replay") {
+    let store = try MnemoStore.open(path: dir)
+    defer { store.closeStore() }
+    let items = ["tea", "jam", "tea", "bread", "jam", "tea", "milk"]
+    var saved: [UInt64] = []
+    for i in 0..<25 {
+        let kind = i % 4 == 3 ? "removed" : "added"
+        _ = try store.append(stream: "cart-9", expected: .anyVersion, events: [
+            EventData(kind: kind, payload: Data(items[i % items.count].utf8), metadata: Data()),
+        ])
+        let (cart, version) = try Cart.load(store, "cart-9")
+        if try store.snapshotDue(stream: "cart-9", version: version, every: 10) {
+            try store.saveSnapshot(stream: "cart-9", version: version, state: try JSONEncoder().encode(cart))
+            saved.append(version)
+        }
+    }
+    try expect(saved == [10, 20], "saved \(saved)")
+    let replay = try store.readStream(stream: "cart-9", from: 1, direction: .forward, limit: 1000)
+        .reduce(Cart()) { $0.applying($1) }
+    let (cart, version) = try Cart.load(store, "cart-9")
+    try expect(cart == replay && version == 25, "reload \(cart) at \(version) vs replay \(replay)")
+}
+
 check("async functions: openStoreAsync, searchAsync, appendAsync, Subscription.nextAsync") {
     let done = DispatchSemaphore(value: 0)
     var outcome: Result<String, Error> = .failure(Failure(description: "did not run"))
