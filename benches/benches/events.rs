@@ -539,7 +539,7 @@ fn bench_context_views_rebuild(c: &mut Criterion, n: usize) {
             )
             .expect("add prompt");
         entries += 1;
-        if entries % 10 == 0 {
+        if entries.is_multiple_of(10) {
             store
                 .label_prompt(&name, "production", t.version)
                 .expect("label");
@@ -860,7 +860,7 @@ fn main() {
     bench_read_stream(&mut c, &filled, &scale);
     bench_read_all(&mut c, &filled);
     bench_projection_rebuild(&mut c, &mut filled);
-    bench_context_views_rebuild(&mut c, if full { 100_000 } else { 300 });
+    bench_context_views_rebuild(&mut c, if full { 200_000 } else { 300 });
     c.final_summary();
     if profiling {
         return;

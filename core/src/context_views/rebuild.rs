@@ -24,8 +24,9 @@ use crate::Mnemo;
 
 /// Log entries read per page.
 const PAGE: usize = 1024;
-/// Rows collected (key and value bytes) before they are written to table files.
-const INGEST_BYTES: usize = 64 << 20;
+/// Rows collected (key and value bytes) before they are written to table files (small in
+/// unit tests, so they ingest many files whose keys overlap).
+const INGEST_BYTES: usize = if cfg!(test) { 4 << 10 } else { 64 << 20 };
 /// Folder of the store where table files are written before they are ingested; removed at
 /// open, so a crash leaves nothing behind.
 pub(crate) const REBUILD_DIR: &str = "rebuild";
@@ -47,13 +48,51 @@ pub struct ContextRebuild {
     pub workflow_versions: u64,
 }
 
-/// Rows of the generation being built, per view in log order, until they are ingested.
+/// Rows of one view in log order: keys and values back to back in one buffer (no
+/// allocation per row).
+#[derive(Default)]
+struct Rows {
+    bytes: Vec<u8>,
+    /// Each row's start in `bytes`, key length and value length.
+    rows: Vec<(usize, u32, u32)>,
+}
+
+impl Rows {
+    fn push(&mut self, key: &[u8], value: &[u8]) {
+        self.rows
+            .push((self.bytes.len(), key.len() as u32, value.len() as u32));
+        self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(value);
+    }
+
+    fn key(&self, row: usize) -> &[u8] {
+        let (start, k, _) = self.rows[row];
+        &self.bytes[start..start + k as usize]
+    }
+
+    fn value(&self, row: usize) -> &[u8] {
+        let (start, k, v) = self.rows[row];
+        &self.bytes[start + k as usize..start + k as usize + v as usize]
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.rows.clear();
+    }
+}
+
+/// Rows of the generation being built, per view, until they are ingested.
 #[derive(Default)]
 struct Collected {
-    rows: [Vec<(Vec<u8>, Vec<u8>)>; 3],
-    bytes: usize,
+    views: [Rows; 3],
     /// Table files written so far (names them).
     files: u32,
+}
+
+impl Collected {
+    fn bytes(&self) -> usize {
+        self.views.iter().map(|v| v.bytes.len()).sum()
+    }
 }
 
 /// Collects the rows of replayed entries.
@@ -65,8 +104,7 @@ struct CollectSink<'a> {
 impl ViewSink for CollectSink<'_> {
     fn put(&mut self, view: &'static str, key: &[u8], value: &[u8]) {
         if let Some(i) = VIEW_CFS.iter().position(|v| *v == view) {
-            self.collected.bytes += key.len() + value.len();
-            self.collected.rows[i].push((key.to_vec(), value.to_vec()));
+            self.collected.views[i].push(key, value);
         }
     }
 
@@ -110,24 +148,30 @@ impl Engine {
             path: dir.clone(),
             source,
         })?;
-        for (view, rows) in VIEW_CFS.iter().zip(collected.rows.iter_mut()) {
-            if rows.is_empty() {
+        for (view, rows) in VIEW_CFS.iter().zip(collected.views.iter_mut()) {
+            if rows.rows.is_empty() {
                 continue;
             }
-            // Stable: equal keys stay in log order, and the last of each run is kept.
-            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            // By key, equal keys in log order: the last of each run is the one kept.
+            let mut order: Vec<u32> = (0..rows.rows.len() as u32).collect();
+            order.sort_unstable_by(|&a, &b| {
+                rows.key(a as usize)
+                    .cmp(rows.key(b as usize))
+                    .then(a.cmp(&b))
+            });
             let name = physical_name(view, generation);
             let path: PathBuf = dir.join(format!("{name}-{}.sst", collected.files));
             collected.files += 1;
             let options = self.table_options(&name);
             let mut writer = SstFileWriter::create(&options);
             writer.open(&path)?;
-            let mut rows_iter = rows.iter().peekable();
-            while let Some((key, value)) = rows_iter.next() {
-                if rows_iter.peek().is_some_and(|(next, _)| next == key) {
+            let mut rows_iter = order.iter().map(|&r| r as usize).peekable();
+            while let Some(row) = rows_iter.next() {
+                let key = rows.key(row);
+                if rows_iter.peek().is_some_and(|&next| rows.key(next) == key) {
                     continue;
                 }
-                writer.put(key, value)?;
+                writer.put(key, rows.value(row))?;
             }
             writer.finish()?;
             let g = self.db()?;
@@ -141,7 +185,6 @@ impl Engine {
             let _ = std::fs::remove_file(&path);
             rows.clear();
         }
-        collected.bytes = 0;
         Ok(())
     }
 
@@ -170,7 +213,7 @@ impl Engine {
             for entry in page.iter().filter(|e| is_context_entry(e)) {
                 apply(entry, &mut sink)?;
             }
-            if collected.bytes >= INGEST_BYTES {
+            if collected.bytes() >= INGEST_BYTES {
                 self.ingest(collected, generation)?;
             }
             from = last + 1;
