@@ -144,8 +144,8 @@ CREATE TABLE IF NOT EXISTS event_counts(
 ";
 
 /// Events applied per committed transaction by [`SqliteEventStore::rebuild_event_counts`]
-/// (Mnemo's projection runner commits pages of 512 events too).
-pub const PROJECTION_PAGE: usize = 512;
+/// (Mnemo's projection runner commits a rebuild in pages of 4,096 events too).
+pub const PROJECTION_PAGE: usize = 4096;
 
 /// An event read back from [`SqliteEventStore`]: every column, owned (the counterpart of
 /// Mnemo's `LogEntry`).

@@ -162,10 +162,12 @@ impl Feed {
 
     pub(crate) fn publish(&self, last: u64) {
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let last = self.last_seq.fetch_max(last, Ordering::SeqCst).max(last);
+        let newest = self.last_seq.fetch_max(last, Ordering::SeqCst).max(last);
         self.cond.notify_all();
         #[cfg(feature = "tokio")]
-        self.watch.send_replace(last);
+        self.watch.send_replace(newest);
+        #[cfg(not(feature = "tokio"))]
+        let _ = newest;
     }
 
     /// Block until the log's last sequence exceeds `after`, `closed` is set, or the timeout

@@ -39,8 +39,11 @@ use crate::keys::{prefix_end, KeyBuilder};
 use crate::log::LogEntry;
 use crate::Mnemo;
 
-/// Events applied per committed batch.
+/// Events applied per committed batch while following the log.
 const PAGE: usize = 512;
+/// Events applied per committed batch while rebuilding into a new generation: nobody reads
+/// it until the switch, so larger pages (fewer commits, fewer fsyncs) only cost memory.
+const REBUILD_PAGE: usize = 4096;
 
 /// Host code that turns events into a read model.
 pub trait Projection {
@@ -250,8 +253,12 @@ impl Engine {
         let Some((generation, checkpoint)) = Self::position(&state, target) else {
             return Ok(true);
         };
-        let entries = self.read_log(checkpoint + 1, PAGE)?;
-        let caught_up = entries.len() < PAGE;
+        let page = match target {
+            Target::Active => PAGE,
+            Target::Building => REBUILD_PAGE,
+        };
+        let entries = self.read_log(checkpoint + 1, page)?;
+        let caught_up = entries.len() < page;
         let filter = p.filter();
         let mut view = ViewBatch {
             engine: self,
