@@ -261,20 +261,10 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
 }
 
 fn sample_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![samples()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    // The walk `import_paths` makes; sorted so a generated index picks the same file.
+    let mut files = crate::sessions::collect_files(&samples()).unwrap();
+    files.sort();
+    files
 }
 
 fn run(store: &Mnemo, files: &[PathBuf], op: &Op) {
