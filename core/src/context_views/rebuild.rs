@@ -16,7 +16,7 @@ use rocksdb::{IngestExternalFileOptions, SstFileWriter, WriteBatch};
 use super::{
     apply, is_context_entry, physical_name, ViewSink, CONTEXT_VIEWS, GENERATION_KEY, VIEW_CFS,
 };
-use crate::engine::{DbGuard, Engine, CF_META};
+use crate::engine::{Engine, CF_META};
 use crate::error::{Error, Result};
 use crate::events::projection::ProjectionStatus;
 use crate::stats::Counters;
@@ -113,27 +113,6 @@ impl ViewSink for CollectSink<'_> {
     }
 }
 
-/// Writes the last entries' rows into the batch that also records the switch.
-struct TailSink<'a, 'g> {
-    g: &'a DbGuard<'g>,
-    generation: u32,
-    batch: &'a mut WriteBatch,
-    counts: &'a mut Counters,
-}
-
-impl ViewSink for TailSink<'_, '_> {
-    fn put(&mut self, view: &'static str, key: &[u8], value: &[u8]) {
-        // The rebuild created these column families before replaying.
-        if let Some(cf) = self.g.db().cf_handle(&physical_name(view, self.generation)) {
-            self.batch.put_cf(cf, key, value);
-        }
-    }
-
-    fn counts(&mut self) -> &mut Counters {
-        self.counts
-    }
-}
-
 /// Remove what an interrupted rebuild left in the store's folder.
 pub(crate) fn remove_leftovers(store: &Path) {
     let _ = std::fs::remove_dir_all(store.join(REBUILD_DIR));
@@ -188,9 +167,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Replay entries `from..=to` into `collected` (ingesting whenever it grows past
-    /// [`INGEST_BYTES`]). Returns the next sequence number to replay.
-    fn replay_online(
+    /// Replay entries `from..=to` into `collected` (ingesting into generation `generation`
+    /// whenever it grows past [`INGEST_BYTES`]). Returns the next sequence number to replay.
+    fn replay(
         &self,
         collected: &mut Collected,
         counts: &mut Counters,
@@ -245,31 +224,14 @@ impl Engine {
             if head < from + PAGE as u64 {
                 break;
             }
-            from = self.replay_online(&mut collected, &mut counts, next, from, head)?;
+            from = self.replay(&mut collected, &mut counts, next, from, head)?;
         }
         self.ingest(&mut collected, next)?;
         // The last stretch under the writer lock, so no commit slips between the replay and
         // the switch: its rows, the new generation and the counts commit in one synced batch.
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let head = writer.next_seq - 1;
-        let mut batch = WriteBatch::default();
-        while from <= head {
-            let page = self.read_log(from, PAGE.min((head - from + 1) as usize))?;
-            let Some(last) = page.last().map(|e| e.seq) else {
-                break;
-            };
-            let g = self.db()?;
-            let mut sink = TailSink {
-                g: &g,
-                generation: next,
-                batch: &mut batch,
-                counts: &mut counts,
-            };
-            for entry in page.iter().filter(|e| is_context_entry(e)) {
-                apply(entry, &mut sink)?;
-            }
-            from = last + 1;
-        }
+        from = self.replay(&mut collected, &mut counts, next, from, head)?;
         // Counts the views do not own stay as the writer kept them.
         let w = &writer.stats;
         counts.blobs = w.blobs;
@@ -278,14 +240,25 @@ impl Engine {
         counts.log_stored_bytes = w.log_stored_bytes;
         counts.dedup_bytes = w.dedup_bytes;
         counts.tokens = w.tokens;
-        {
-            let g = self.db()?;
-            batch.put_cf(g.cf(CF_META), GENERATION_KEY, next.to_be_bytes());
-            counts.save(&g, &mut batch)?;
-            let mut sync = rocksdb::WriteOptions::default();
-            sync.set_sync(true);
-            g.db().write_opt(batch, &sync)?;
+        let g = self.db()?;
+        let mut batch = WriteBatch::default();
+        for (view, rows) in VIEW_CFS.iter().zip(&collected.views) {
+            // The rebuild created this column family before replaying.
+            let Some(cf) = g.db().cf_handle(&physical_name(view, next)) else {
+                continue;
+            };
+            // In log order: a later put of a key in the batch wins, as in the log.
+            for row in 0..rows.rows.len() {
+                batch.put_cf(cf, rows.key(row), rows.value(row));
+            }
         }
+        batch.put_cf(g.cf(CF_META), GENERATION_KEY, next.to_be_bytes());
+        counts.save(&g, &mut batch)?;
+        let mut sync = rocksdb::WriteOptions::default();
+        sync.set_sync(true);
+        g.db().write_opt(batch, &sync)?;
+        // The switch takes the database lock: no read guard may be held across it.
+        drop(g);
         writer.stats = counts.clone();
         // Switch readers and drop the old generation, still holding the writer lock.
         self.switch_view_generation(next)?;
