@@ -19,14 +19,7 @@ fn main() {
     let (t, cpu) = (std::time::Instant::now(), process_cpu());
     match which.as_str() {
         "mnemo" => {
-            let s = Mnemo::open(
-                dir.path(),
-                Options {
-                    sync_writes: sync,
-                    ..Options::default()
-                },
-            )
-            .expect("open");
+            let s = open_mnemo(dir.path(), sync);
             for (i, chunk) in copies.into_iter().enumerate() {
                 let expected = if i == 0 {
                     Expected::NoStream
@@ -40,14 +33,7 @@ fn main() {
             // One event per commit.
             let one: Vec<Vec<_>> = events.iter().map(|e| vec![e.clone()]).collect();
             if which == "mnemo-single" {
-                let s = Mnemo::open(
-                    dir.path(),
-                    Options {
-                        sync_writes: sync,
-                        ..Options::default()
-                    },
-                )
-                .expect("open");
+                let s = open_mnemo(dir.path(), sync);
                 for (i, ev) in one.into_iter().enumerate() {
                     let expected = if i == 0 {
                         Expected::NoStream
@@ -80,6 +66,15 @@ fn main() {
         "{which}: {n} events in {wall:?} wall, {cpu:?} CPU (all threads): {:.0} ns CPU per event",
         cpu.as_nanos() as f64 / n as f64
     );
+}
+
+/// A fresh store in `dir`, fsyncing every commit when `sync`.
+fn open_mnemo(dir: &std::path::Path, sync: bool) -> Mnemo {
+    let options = Options {
+        sync_writes: sync,
+        ..Options::default()
+    };
+    Mnemo::open(dir, options).expect("open")
 }
 
 /// CPU time of the whole process so far (every thread, RocksDB's background ones too).
