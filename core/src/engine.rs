@@ -309,14 +309,19 @@ impl Engine {
         db_opts.create_missing_column_families(true);
         db_opts.set_max_background_jobs(2);
         db_opts.set_keep_log_file_num(4);
-        // Every column family on disk must be opened: the fixed ones, plus context-view
-        // generations a rebuild created.
-        let mut names: Vec<String> = ALL_CFS.iter().map(|n| n.to_string()).collect();
-        if let Ok(existing) = DB::list_cf(&db_opts, path) {
-            for name in existing {
-                if name != "default" && !names.contains(&name) {
-                    names.push(name);
-                }
+        // Every column family on disk must be opened: the fixed ones (created when missing),
+        // plus the context views' generations that exist. Generation 0's plain names are
+        // created only in a new store, so a store past its first rebuild does not create
+        // and drop them again at every open.
+        let existing = DB::list_cf(&db_opts, path).ok();
+        let mut names: Vec<String> = ALL_CFS
+            .iter()
+            .filter(|name| existing.is_none() || !VIEW_CFS.contains(name))
+            .map(|name| name.to_string())
+            .collect();
+        for name in existing.into_iter().flatten() {
+            if name != "default" && !names.contains(&name) {
+                names.push(name);
             }
         }
         let cfs = names
