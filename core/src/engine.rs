@@ -19,6 +19,9 @@ use crate::error::{Error, Result};
 
 /// Column family: the ordered log, key = sequence number (u64 BE).
 pub(crate) const CF_LOG: &str = "log";
+/// Column family: one record per commit, key = its last sequence number (u64 BE), value =
+/// first sequence number, timestamp and chain hash (see `log::CommitRecord`).
+pub(crate) const CF_COMMITS: &str = "commits";
 /// Column family: stream name → current version.
 pub(crate) const CF_STREAMS: &str = "streams";
 /// Column family: session id → session summary (projection).
@@ -38,8 +41,9 @@ pub(crate) const CF_VIEWS: &str = "views";
 /// Column family: dictionaries, counters and other engine metadata.
 pub(crate) const CF_META: &str = "meta";
 
-pub(crate) const ALL_CFS: [&str; 9] = [
+pub(crate) const ALL_CFS: [&str; 10] = [
     CF_LOG,
+    CF_COMMITS,
     CF_STREAMS,
     CF_STREAM_INDEX,
     CF_VIEWS,
@@ -50,8 +54,9 @@ pub(crate) const ALL_CFS: [&str; 9] = [
     CF_META,
 ];
 
-/// Column families whose values Mnemo already compresses; RocksDB must not compress again.
-const SELF_COMPRESSED: [&str; 2] = [CF_LOG, CF_BLOBS];
+/// Column families RocksDB must not compress: their values Mnemo already compresses (`log`,
+/// `blobs`), or they are mostly hashes, which do not compress (`commits`).
+const UNCOMPRESSED: [&str; 3] = [CF_LOG, CF_BLOBS, CF_COMMITS];
 
 /// How a store is opened.
 #[derive(Clone)]
@@ -287,7 +292,7 @@ fn cf_options(name: &str, cache: &rocksdb::Cache) -> rocksdb::Options {
     block.set_bloom_filter(10.0, false);
     block.set_cache_index_and_filter_blocks(true);
     o.set_block_based_table_factory(&block);
-    if SELF_COMPRESSED.contains(&base) {
+    if UNCOMPRESSED.contains(&base) {
         o.set_compression_type(DBCompressionType::None);
     } else {
         o.set_compression_type(DBCompressionType::Zstd);
@@ -363,7 +368,7 @@ impl Engine {
         }
         let codec = Codec::new(options.compression_level, options.seal.clone());
         crate::dictionaries::load(&db, &codec, options.compression_level)?;
-        let (last_seq, head_hash) = crate::log::log_head(&db, &codec)?;
+        let (last_seq, head_hash) = crate::log::log_head(&db)?;
         let stats = crate::stats::Counters::load(&db)?;
         let sampler = Sampler::new(options.dictionary_training_bytes);
         Ok(Arc::new_cyclic(|me| Engine {

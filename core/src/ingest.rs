@@ -22,7 +22,7 @@ use crate::blobs::PreparedBlob;
 use crate::engine::{Engine, CF_BLOBS, CF_SOURCES};
 use crate::error::{Error, Result};
 use crate::import::{self, Format, ParsedSession};
-use crate::log::{Expected, NewEvent};
+use crate::log::{Expected, NewBatch};
 use crate::model::SessionInfo;
 use crate::sessions::{
     id_to_hex, locate_text, session_blob, session_id, ImportedFile, SessionRecord, SourceRecord,
@@ -172,7 +172,7 @@ impl Engine {
             let mut new = Vec::new();
             for (si, s) in f.sessions.iter().enumerate() {
                 if group_sessions.insert(s.id) {
-                    events.push(NewEvent::internal(
+                    events.push(NewBatch::internal(
                         format!("session/{}", id_to_hex(&s.id)),
                         Expected::NoStream,
                         SESSION_IMPORTED,
@@ -187,7 +187,7 @@ impl Engine {
                 path: Some(f.path.display().to_string()),
                 sessions: f.all_ids.clone(),
             };
-            events.push(NewEvent::internal(
+            events.push(NewBatch::internal(
                 format!("source/{}", id_to_hex(&f.source_id)),
                 Expected::NoStream,
                 SOURCE_IMPORTED,
@@ -198,7 +198,7 @@ impl Engine {
         let new_sessions = plan.iter().any(|(_, new)| !new.is_empty());
         // The sessions and sources rows are written by `context_views` in the same batch;
         // here only the blobs the new sessions reference.
-        self.commit(events, |g, w, batch, _| {
+        self.commit(events, |g, w, batch| {
             let mut batch_blobs = HashSet::new();
             for (fi, new) in &plan {
                 let f = &files[*fi];

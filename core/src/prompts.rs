@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Engine, CF_PROMPTS};
 use crate::error::{Error, Result};
 use crate::keys::KeyBuilder;
-use crate::log::{now_millis, Expected, NewEvent};
+use crate::log::{now_millis, Expected, NewBatch};
 use crate::model::PromptTemplate;
 
 /// Event type: a new template version.
@@ -297,14 +297,14 @@ impl Engine {
             };
             let payload =
                 postcard::to_stdvec(&template).map_err(|e| Error::Storage(e.to_string()))?;
-            let event = NewEvent::internal(
+            let event = NewBatch::internal(
                 stream(name),
                 stream_version.map_or(Expected::NoStream, Expected::Exact),
                 PROMPT_ADDED,
                 payload,
             );
             // The version and head rows are written by `context_views` in the same batch.
-            let result = self.commit(vec![event], |_, _, _, _| Ok(()));
+            let result = self.commit(vec![event], |_, _, _| Ok(()));
             match result {
                 Ok(_) => return Ok(template),
                 Err(Error::Conflict { .. }) => continue,
@@ -332,9 +332,9 @@ impl Engine {
             version,
         })
         .map_err(|e| Error::Storage(e.to_string()))?;
-        let event = NewEvent::internal(stream(name), Expected::Any, PROMPT_LABELED, payload);
+        let event = NewBatch::internal(stream(name), Expected::Any, PROMPT_LABELED, payload);
         // The label row is written by `context_views` in the same batch.
-        self.commit(vec![event], |_, _, _, _| Ok(()))?;
+        self.commit(vec![event], |_, _, _| Ok(()))?;
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Engine, CF_PROMPTS};
 use crate::error::{Error, Result};
 use crate::keys::KeyBuilder;
-use crate::log::{now_millis, Expected, NewEvent};
+use crate::log::{now_millis, Expected, NewBatch};
 use crate::model::{Workflow, WorkflowStep};
 
 /// Event type: a new workflow version.
@@ -86,14 +86,14 @@ impl Engine {
             };
             let payload =
                 postcard::to_stdvec(&workflow).map_err(|e| Error::Storage(e.to_string()))?;
-            let event = NewEvent::internal(
+            let event = NewBatch::internal(
                 stream.clone(),
                 current.map_or(Expected::NoStream, Expected::Exact),
                 WORKFLOW_ADDED,
                 payload,
             );
             // The version row is written by `context_views` in the same batch.
-            let result = self.commit(vec![event], |_, _, _, _| Ok(()));
+            let result = self.commit(vec![event], |_, _, _| Ok(()));
             match result {
                 Ok(_) => return Ok(workflow),
                 Err(Error::Conflict { .. }) => continue,

@@ -596,30 +596,38 @@ fn hash_chain_verifies_and_detects_tampering() {
         assert_eq!(v.entries, 50);
         assert_eq!(v.head.len(), 64);
     }
-    // Tamper with entry 7 directly in RocksDB (re-encoded so only the chain can tell).
-    {
-        let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), dir.path()).unwrap();
-        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path(), cfs).unwrap();
+    // Tamper with entry 7 directly in RocksDB (same length, still decodes, so only the
+    // chain can tell).
+    with_raw_db(dir.path(), |db| {
         let cf = db.cf_handle("log").unwrap();
-        let codec = mnemo::codec::Codec::new(3, std::sync::Arc::new(mnemo::codec::Plaintext));
         let frame = db.get_cf(cf, 7u64.to_be_bytes()).unwrap().unwrap();
-        let mut e: LogEntry = postcard::from_bytes(&codec.decode(&frame).unwrap()).unwrap();
-        e.payload = b"action forged".to_vec();
-        let raw = postcard::to_stdvec(&e).unwrap();
-        db.put_cf(
-            cf,
-            7u64.to_be_bytes(),
-            codec
-                .encode(mnemo::codec::ContentKind::Other, &raw)
-                .unwrap(),
-        )
-        .unwrap();
-    }
+        let forged = replace_bytes(&frame, b"action 6", b"forged!!");
+        db.put_cf(cf, 7u64.to_be_bytes(), forged).unwrap();
+    });
     let s = open(dir.path());
     match s.verify_log() {
         Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("entry 7"), "{reason}"),
         other => panic!("expected tampering detected, got {other:?}"),
     }
+}
+
+/// Open the store's RocksDB directly (every column family) for tampering tests.
+fn with_raw_db(dir: &std::path::Path, f: impl FnOnce(&rocksdb::DB)) {
+    let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), dir).unwrap();
+    let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir, cfs).unwrap();
+    f(&db);
+}
+
+/// `bytes` with the one occurrence of `from` replaced by `to` (same length).
+fn replace_bytes(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("bytes to replace");
+    let mut out = bytes.to_vec();
+    out[at..at + to.len()].copy_from_slice(to);
+    out
 }
 
 #[test]
@@ -734,19 +742,92 @@ fn hash_chain_covers_every_entry_of_a_commit() {
         assert_ne!(entries[0].hash, entries[1].hash);
         assert_eq!(s.verify_log().unwrap().entries, 6);
     }
-    // Change only the hash carried by entry 3, in the middle of the second commit.
-    {
-        let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), dir.path()).unwrap();
-        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path(), cfs).unwrap();
+    // Change one payload byte of entry 3, in the middle of the second commit.
+    with_raw_db(dir.path(), |db| {
         let cf = db.cf_handle("log").unwrap();
-        let mut frame = db.get_cf(cf, 3u64.to_be_bytes()).unwrap().unwrap();
-        let last = frame.len() - 1;
-        frame[last] ^= 1;
-        db.put_cf(cf, 3u64.to_be_bytes(), frame).unwrap();
-    }
+        let frame = db.get_cf(cf, 3u64.to_be_bytes()).unwrap().unwrap();
+        db.put_cf(cf, 3u64.to_be_bytes(), replace_bytes(&frame, b"2", b"9"))
+            .unwrap();
+    });
     let s = open(dir.path());
     match s.verify_log() {
-        Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("entr"), "{reason}"),
+        Err(Error::Corrupted { reason, .. }) => {
+            assert!(reason.contains("entries 2-5"), "{reason}")
+        }
         other => panic!("expected tampering detected, got {other:?}"),
     }
+}
+
+#[test]
+fn commit_records_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let fill = |dir: &std::path::Path| {
+        let s = open(dir);
+        for i in 0..3 {
+            s.append(
+                "a",
+                Expected::Any,
+                vec![ev("x", &i.to_string()), ev("y", "z")],
+            )
+            .unwrap();
+        }
+        let head = s.verify_log().unwrap();
+        assert_eq!(head.entries, 6);
+        // Each entry carries its commit's timestamp and hash.
+        let entries = s.read_all(1, 10, &EventFilter::default()).unwrap();
+        assert_eq!(entries[2].hash, entries[3].hash);
+        assert_eq!(entries[2].timestamp, entries[3].timestamp);
+        assert_eq!(crate_hex(&entries[5].hash), head.head);
+    };
+    fill(dir.path());
+    // A forged hash in the middle commit's record.
+    with_raw_db(dir.path(), |db| {
+        let cf = db.cf_handle("commits").unwrap();
+        let mut value = db.get_cf(cf, 4u64.to_be_bytes()).unwrap().unwrap();
+        value[47] ^= 1;
+        db.put_cf(cf, 4u64.to_be_bytes(), value).unwrap();
+    });
+    match open(dir.path()).verify_log() {
+        Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("entries 3-4"), "{reason}"),
+        other => panic!("expected a forged commit detected, got {other:?}"),
+    }
+    // A commit record removed: its entries belong to no commit.
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path());
+    with_raw_db(dir.path(), |db| {
+        let cf = db.cf_handle("commits").unwrap();
+        db.delete_cf(cf, 4u64.to_be_bytes()).unwrap();
+    });
+    let s = open(dir.path());
+    match s.verify_log() {
+        Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("entries 5-6"), "{reason}"),
+        other => panic!("expected a missing commit detected, got {other:?}"),
+    }
+    match s.read_all(1, 10, &EventFilter::default()) {
+        Err(Error::Corrupted { reason, .. }) => {
+            assert!(reason.contains("entry 3 has no commit record"), "{reason}")
+        }
+        other => panic!("expected a missing commit detected, got {other:?}"),
+    }
+    drop(s);
+    // A log without any commit record (written before they existed) is refused at open
+    // with a typed error, and nothing is changed.
+    with_raw_db(dir.path(), |db| {
+        let cf = db.cf_handle("commits").unwrap();
+        for key in [2u64, 6] {
+            db.delete_cf(cf, key.to_be_bytes()).unwrap();
+        }
+    });
+    match Mnemo::open(dir.path(), Options::default()) {
+        Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("older Mnemo"), "{reason}"),
+        other => panic!("expected an old log refused, got {:?}", other.map(|_| ())),
+    }
+    with_raw_db(dir.path(), |db| {
+        let cf = db.cf_handle("log").unwrap();
+        assert_eq!(db.iterator_cf(cf, rocksdb::IteratorMode::Start).count(), 6);
+    });
+}
+
+fn crate_hex(hash: &[u8; 32]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,18 +1,32 @@
-//! The log's decoders must never panic, whatever bytes a `log` or `stream_index` value holds:
-//! a log entry's frame, the context-view rows of an entry of any type with any payload, and
-//! a stream-index run.
+//! The log's decoders must never panic, whatever bytes a `log`, `commits` or `stream_index`
+//! value holds: a log entry's frame, a commit record, the context-view rows of an entry of
+//! any type with any payload, and a stream-index run.
 #![no_main]
 
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use mnemo::codec::{Codec, Plaintext};
-use mnemo::log::{decode_entry, IndexRun, LogEntry};
+use mnemo::log::{decode_entry, CommitRecord, IndexRun, LogEntry};
 
 fuzz_target!(|data: &[u8]| {
     let codec = Codec::new(3, Arc::new(Plaintext));
-    if let Ok(entry) = decode_entry(&codec, data) {
+    let commit = CommitRecord {
+        first_seq: 1,
+        last_seq: 1,
+        timestamp: 0,
+        hash: [0; 32],
+    };
+    if let Ok(entry) = decode_entry(&codec, 1, data, &commit) {
         let _ = mnemo::context_views::view_rows(&entry);
+    }
+    // A commit record from any key and value: decoded ones re-encode to the same bytes.
+    if data.len() >= 8 {
+        let (key, value) = data.split_at(8);
+        if let Ok(record) = CommitRecord::decode(key, value) {
+            assert_eq!(record.key()[..], key[..]);
+            assert_eq!(record.value()[..], value[..]);
+        }
     }
     // Mnemo's own event types with arbitrary payloads: rows or a typed error.
     for (stream, kind) in [

@@ -220,9 +220,15 @@ pub fn view_rows(entry: &LogEntry) -> Result<Vec<ViewRow>> {
 
 /// Whether `entry` can change a context view (a cheap test before [`apply`]).
 pub(crate) fn is_context_entry(entry: &LogEntry) -> bool {
+    is_context_stream(&entry.stream)
+}
+
+/// Whether `stream` is one of Mnemo's own (a reserved prefix), whose events the context
+/// views may turn into rows.
+pub(crate) fn is_context_stream(stream: &str) -> bool {
     crate::events::RESERVED_PREFIXES
         .iter()
-        .any(|p| entry.stream.starts_with(p))
+        .any(|p| stream.starts_with(p))
 }
 
 /// Writes into a commit's batch, in the active generation, and counts into the writer's

@@ -19,11 +19,12 @@ pub mod upcast;
 use rocksdb::IteratorMode;
 use serde::Serialize;
 
-use crate::engine::{Engine, CF_LOG, CF_STREAM_INDEX};
+use crate::codec::plain_header;
+use crate::engine::{Engine, CF_COMMITS, CF_LOG, CF_STREAM_INDEX};
 use crate::error::{Error, Result};
 use crate::log::{
-    commit_hash, push_canonical_frame, seq_key, stream_index_key, Expected, IndexRun, LogEntry,
-    NewEvent, GENESIS_HASH,
+    check_body, commit_hash, key_seq, seq_key, stream_index_key, CommitCursor, CommitRecord,
+    Expected, IndexRun, LogEntry, NewBatch, GENESIS_HASH,
 };
 
 /// Stream-name prefixes reserved for Mnemo's own events.
@@ -159,17 +160,15 @@ impl Engine {
         &self,
         batches: Vec<(String, Expected, Vec<EventData>)>,
     ) -> Result<Vec<AppendResult>> {
-        let mut events = Vec::new();
-        let mut sizes = Vec::new();
-        for (stream, expected, batch) in batches {
+        let mut checked = Vec::with_capacity(batches.len());
+        for (stream, expected, events) in batches {
             check_stream(&stream)?;
-            if batch.is_empty() {
+            if events.is_empty() {
                 return Err(Error::InvalidInput(format!(
                     "no events to append to {stream}"
                 )));
             }
-            sizes.push(batch.len());
-            for (i, e) in batch.into_iter().enumerate() {
+            for e in &events {
                 if e.kind.is_empty() || e.kind.len() > MAX_KIND_LEN {
                     return Err(Error::InvalidInput(format!(
                         "event type must be 1-{MAX_KIND_LEN} bytes"
@@ -186,31 +185,16 @@ impl Engine {
                         limit: self.max_event_bytes as u64,
                     });
                 }
-                events.push(NewEvent {
-                    stream: stream.clone(),
-                    // Only the first event of a batch checks; the rest follow it.
-                    expected: if i == 0 { expected } else { Expected::Any },
-                    kind: e.kind,
-                    schema: e.schema,
-                    payload: e.payload,
-                    metadata: e.metadata,
-                });
             }
+            checked.push(NewBatch {
+                stream,
+                expected,
+                events,
+            });
         }
         // The counters (log bytes) change with every commit: save them in the same batch.
-        let (entries, ()) = self.commit(events, |g, w, batch, _| w.stats.save(g, batch))?;
-        let mut out = Vec::with_capacity(sizes.len());
-        let mut at = 0;
-        for n in sizes {
-            let (first, last) = (&entries[at], &entries[at + n - 1]);
-            out.push(AppendResult {
-                first_seq: first.seq,
-                last_seq: last.seq,
-                version: last.version,
-            });
-            at += n;
-        }
-        Ok(out)
+        let (landed, ()) = self.commit(checked, |g, w, batch| w.stats.save(g, batch))?;
+        Ok(landed)
     }
 
     /// Up to `limit` events of `stream` starting at version `from` in `direction`.
@@ -263,12 +247,13 @@ impl Engine {
         // One batched point lookup: a stream's events may be scattered through the log.
         let keys: Vec<[u8; 8]> = seqs.iter().map(|&s| seq_key(s)).collect();
         let values = g.db().batched_multi_get_cf(g.cf(CF_LOG), &keys, false);
+        let mut commits = CommitCursor::new(g.db().raw_iterator_cf(g.cf(CF_COMMITS)));
         let mut out = Vec::with_capacity(seqs.len());
-        for (seq, value) in seqs.iter().zip(values) {
+        for (&seq, value) in seqs.iter().zip(values) {
             let v = value?.ok_or_else(|| {
                 Error::corrupted("stream index", format!("log entry {seq} missing"))
             })?;
-            out.push(self.upcast(self.decode_entry(&v)?)?);
+            out.push(self.upcast(self.decode_entry(seq, &v, &mut commits)?)?);
         }
         Ok(out)
     }
@@ -302,54 +287,80 @@ impl Engine {
         Ok((out, next))
     }
 
-    /// Walk the whole log checking sequence numbers and the hash chain.
+    /// Walk the whole log commit by commit: every entry belongs to exactly one commit
+    /// record, in order without gaps, decodes, and each commit's entries hash (chained to
+    /// the previous commit) to the hash its record holds.
     pub(crate) fn verify_log(&self) -> Result<LogVerification> {
         let g = self.db()?;
         let mut previous = GENESIS_HASH;
         let mut expected_seq = 1;
-        // The commit being read: its hash and first seq (it runs to `expected_seq - 1`),
-        // and its entries' canonical frames.
-        let mut group: Option<([u8; 32], u64)> = None;
+        let mut log = g.db().raw_iterator_cf(g.cf(CF_LOG));
+        log.seek_to_first();
+        // The canonical frames of the commit being checked, back to back.
         let mut frames = Vec::new();
-        let check = |hash: &[u8; 32], first: u64, end: u64, previous: &[u8; 32], frames: &[u8]| {
-            if commit_hash(previous, end - first, frames) == *hash {
-                return Ok(*hash);
-            }
-            let which = if end - first == 1 {
-                format!("entry {first}")
-            } else {
-                format!("entries {first}-{}", end - 1)
-            };
-            Err(Error::corrupted(
-                "log",
-                format!("{which} (one commit) do not match the hash chain"),
-            ))
-        };
-        for item in g.db().iterator_cf(g.cf(CF_LOG), IteratorMode::Start) {
+        for item in g.db().iterator_cf(g.cf(CF_COMMITS), IteratorMode::Start) {
             let (k, v) = item?;
-            let e = self.decode_entry(&v)?;
-            if e.seq != expected_seq || *k != seq_key(e.seq) {
+            let commit = CommitRecord::decode(&k, &v)?;
+            if commit.first_seq != expected_seq {
                 return Err(Error::corrupted(
                     "log",
-                    format!("expected entry {expected_seq}, found {}", e.seq),
+                    format!(
+                        "commit of entries {}-{} follows entry {}",
+                        commit.first_seq,
+                        commit.last_seq,
+                        expected_seq - 1
+                    ),
                 ));
             }
-            match group {
-                Some((hash, _)) if hash == e.hash => {}
-                other => {
-                    if let Some((hash, first)) = other {
-                        previous = check(&hash, first, e.seq, &previous, &frames)?;
-                    }
-                    frames.clear();
-                    group = Some((e.hash, e.seq));
+            frames.clear();
+            for seq in commit.first_seq..=commit.last_seq {
+                let (Some(key), Some(value)) = (log.key(), log.value()) else {
+                    log.status()?;
+                    return Err(Error::corrupted("log", format!("entry {seq} is missing")));
+                };
+                let found = key_seq(key)?;
+                if found != seq {
+                    return Err(Error::corrupted(
+                        "log",
+                        format!("expected entry {seq}, found {found}"),
+                    ));
                 }
+                self.codec.decode_with(value, |raw| {
+                    check_body(raw)?;
+                    frames.extend_from_slice(&plain_header(raw.len())?);
+                    frames.extend_from_slice(raw);
+                    Ok(())
+                })?;
+                log.next();
             }
-            push_canonical_frame(&e, &mut frames)?;
-            expected_seq += 1;
+            let hash = commit_hash(
+                &previous,
+                commit.first_seq,
+                commit.len(),
+                commit.timestamp,
+                &frames,
+            );
+            if hash != commit.hash {
+                let which = if commit.len() == 1 {
+                    format!("entry {}", commit.first_seq)
+                } else {
+                    format!("entries {}-{}", commit.first_seq, commit.last_seq)
+                };
+                return Err(Error::corrupted(
+                    "log",
+                    format!("{which} (one commit) do not match the hash chain"),
+                ));
+            }
+            previous = commit.hash;
+            expected_seq = commit.last_seq + 1;
         }
-        if let Some((hash, first)) = group {
-            previous = check(&hash, first, expected_seq, &previous, &frames)?;
+        if let Some(key) = log.key() {
+            return Err(Error::corrupted(
+                "log",
+                format!("entry {} has no commit record", key_seq(key)?),
+            ));
         }
+        log.status()?;
         Ok(LogVerification {
             entries: expected_seq - 1,
             head: crate::sessions::id_to_hex(&previous),
