@@ -156,7 +156,11 @@ impl Engine {
                 let mut total = 0;
                 for item in g.db().iterator_cf(g.cf(cf), mode) {
                     let (_, v) = item?;
-                    let raw = self.codec.decode(&v)?;
+                    let raw = if cf == CF_LOG {
+                        crate::log::with_entry_body(&self.codec, &v, |raw| Ok(raw.to_vec()))?
+                    } else {
+                        self.codec.decode(&v)?
+                    };
                     let sample = raw[..raw.len().min(MAX_SAMPLE_LEN)].to_vec();
                     total += sample.len();
                     samples.push(sample);

@@ -831,3 +831,78 @@ fn commit_records_are_checked() {
 fn crate_hex(hash: &[u8; 32]) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A toy seal (XOR with a key byte, checked on open) standing in for encryption at rest:
+/// what the log writes through a seal must come back through it.
+struct XorSeal;
+
+impl mnemo::codec::Seal for XorSeal {
+    fn id(&self) -> u8 {
+        7
+    }
+    fn seal(&self, _header: &[u8], plain: Vec<u8>) -> mnemo::Result<Vec<u8>> {
+        let mut out: Vec<u8> = plain.into_iter().map(|b| b ^ 0x5a).collect();
+        out.push(0xa5);
+        Ok(out)
+    }
+    fn open(&self, _header: &[u8], sealed: &[u8]) -> mnemo::Result<Vec<u8>> {
+        match sealed.split_last() {
+            Some((0xa5, body)) => Ok(body.iter().map(|b| b ^ 0x5a).collect()),
+            _ => Err(Error::Corrupted {
+                what: "sealed value",
+                reason: "bad tag".into(),
+            }),
+        }
+    }
+}
+
+#[test]
+fn sealed_store_never_stores_bare_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealed = || Options {
+        seal: std::sync::Arc::new(XorSeal),
+        ..Options::default()
+    };
+    {
+        let s = Mnemo::open(dir.path(), sealed()).unwrap();
+        let big = "x".repeat(2_000);
+        s.append("a", Expected::Any, vec![ev("small", "1"), ev("big", &big)])
+            .unwrap();
+        s.append("a", Expected::Any, vec![ev("small", "2")])
+            .unwrap();
+        let all = s.read_all(1, 10, &EventFilter::default()).unwrap();
+        let payloads: Vec<&[u8]> = all.iter().map(|e| e.payload.as_slice()).collect();
+        assert_eq!(payloads, [b"1".as_slice(), big.as_bytes(), b"2"]);
+        assert_eq!(s.verify_log().unwrap().entries, 3);
+    }
+    with_raw_db(dir.path(), |db| {
+        let cf = db.cf_handle("log").unwrap();
+        for item in db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
+            let (_, v) = item.unwrap();
+            assert_ne!(
+                v[0],
+                mnemo::log::BARE_ENTRY,
+                "a bare entry in a sealed store"
+            );
+        }
+        // Swap entry 3 for a bare (unsealed) entry: the sealed store refuses it.
+        let plain = tempfile::tempdir().unwrap();
+        let p = open(plain.path());
+        p.append("a", Expected::Any, vec![ev("small", "2")])
+            .unwrap();
+        drop(p);
+        let mut bare = None;
+        with_raw_db(plain.path(), |pdb| {
+            let pcf = pdb.cf_handle("log").unwrap();
+            bare = pdb.get_cf(pcf, 1u64.to_be_bytes()).unwrap();
+        });
+        let bare = bare.unwrap();
+        assert_eq!(bare[0], mnemo::log::BARE_ENTRY);
+        db.put_cf(cf, 3u64.to_be_bytes(), bare).unwrap();
+    });
+    let s = Mnemo::open(dir.path(), sealed()).unwrap();
+    match s.read_all(3, 10, &EventFilter::default()) {
+        Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("unsealed"), "{reason}"),
+        other => panic!("expected a bare entry refused, got {other:?}"),
+    }
+}

@@ -19,12 +19,11 @@ pub mod upcast;
 use rocksdb::IteratorMode;
 use serde::Serialize;
 
-use crate::codec::plain_header;
 use crate::engine::{Engine, CF_COMMITS, CF_LOG, CF_STREAM_INDEX};
 use crate::error::{Error, Result};
 use crate::log::{
-    check_body, commit_hash, key_seq, seq_key, stream_index_key, CommitCursor, CommitRecord,
-    Expected, IndexRun, LogEntry, NewBatch, GENESIS_HASH,
+    check_body, commit_hash, key_seq, push_canonical, seq_key, stream_index_key, with_entry_body,
+    CommitCursor, CommitRecord, Expected, IndexRun, LogEntry, NewBatch, GENESIS_HASH,
 };
 
 /// Stream-name prefixes reserved for Mnemo's own events.
@@ -296,8 +295,9 @@ impl Engine {
         let mut expected_seq = 1;
         let mut log = g.db().raw_iterator_cf(g.cf(CF_LOG));
         log.seek_to_first();
-        // The canonical frames of the commit being checked, back to back.
+        // The canonical frames of the commit being checked, back to back, and their lengths.
         let mut frames = Vec::new();
+        let mut lengths = Vec::new();
         for item in g.db().iterator_cf(g.cf(CF_COMMITS), IteratorMode::Start) {
             let (k, v) = item?;
             let commit = CommitRecord::decode(&k, &v)?;
@@ -313,6 +313,7 @@ impl Engine {
                 ));
             }
             frames.clear();
+            lengths.clear();
             for seq in commit.first_seq..=commit.last_seq {
                 let (Some(key), Some(value)) = (log.key(), log.value()) else {
                     log.status()?;
@@ -325,10 +326,11 @@ impl Engine {
                         format!("expected entry {seq}, found {found}"),
                     ));
                 }
-                self.codec.decode_with(value, |raw| {
+                with_entry_body(&self.codec, value, |raw| {
                     check_body(raw)?;
-                    frames.extend_from_slice(&plain_header(raw.len())?);
-                    frames.extend_from_slice(raw);
+                    let start = frames.len();
+                    push_canonical(raw, &mut frames);
+                    lengths.push((frames.len() - start) as u32);
                     Ok(())
                 })?;
                 log.next();
@@ -336,8 +338,8 @@ impl Engine {
             let hash = commit_hash(
                 &previous,
                 commit.first_seq,
-                commit.len(),
                 commit.timestamp,
+                &lengths,
                 &frames,
             );
             if hash != commit.hash {

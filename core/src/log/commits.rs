@@ -87,25 +87,30 @@ impl CommitRecord {
 }
 
 /// The chain hash of one commit: BLAKE3 over a domain tag, the previous commit's hash, the
-/// commit's first sequence number, entry count and timestamp, and its entries' canonical
-/// frames concatenated. An entry's canonical frame is its uncompressed, unsealed frame
-/// ([`crate::codec::plain_header`] and the encoded entry), which is what the log stores for
-/// a small entry of a plaintext store; each frame's header carries its length, so the
-/// concatenation is unambiguous. One hash per commit over contiguous bytes lets BLAKE3 hash
-/// many chunks at once, where a hash per small entry cost more than the rest of an append.
+/// commit's first sequence number, entry count and timestamp, the lengths of its entries'
+/// canonical frames (u32 LE each), and those frames concatenated. An entry's canonical
+/// frame is [`super::BARE_ENTRY`] and its stored body, which is exactly what the log stores
+/// for a small entry of a plaintext store. One hash per commit over contiguous bytes lets
+/// BLAKE3 hash many chunks at once, where a hash per small entry cost more than the rest of
+/// an append.
 pub(crate) fn commit_hash(
     previous: &[u8; 32],
     first_seq: u64,
-    entries: u64,
     timestamp: Millis,
+    lengths: &[u32],
     frames: &[u8],
 ) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(CHAIN_DOMAIN);
     h.update(previous);
     h.update(&first_seq.to_be_bytes());
-    h.update(&entries.to_be_bytes());
+    h.update(&(lengths.len() as u64).to_be_bytes());
     h.update(&timestamp.to_be_bytes());
+    let mut lens = Vec::with_capacity(lengths.len() * 4);
+    for l in lengths {
+        lens.extend_from_slice(&l.to_le_bytes());
+    }
+    h.update(&lens);
     h.update(frames);
     *h.finalize().as_bytes()
 }
@@ -178,11 +183,13 @@ mod tests {
 
     #[test]
     fn hash_depends_on_every_field() {
-        let base = commit_hash(&[0; 32], 1, 2, 3, b"ab");
-        assert_ne!(base, commit_hash(&[1; 32], 1, 2, 3, b"ab"));
-        assert_ne!(base, commit_hash(&[0; 32], 2, 2, 3, b"ab"));
-        assert_ne!(base, commit_hash(&[0; 32], 1, 3, 3, b"ab"));
-        assert_ne!(base, commit_hash(&[0; 32], 1, 2, 4, b"ab"));
-        assert_ne!(base, commit_hash(&[0; 32], 1, 2, 3, b"ac"));
+        let base = commit_hash(&[0; 32], 1, 3, &[1, 1], b"ab");
+        assert_ne!(base, commit_hash(&[1; 32], 1, 3, &[1, 1], b"ab"));
+        assert_ne!(base, commit_hash(&[0; 32], 2, 3, &[1, 1], b"ab"));
+        assert_ne!(base, commit_hash(&[0; 32], 1, 4, &[1, 1], b"ab"));
+        assert_ne!(base, commit_hash(&[0; 32], 1, 3, &[1, 1], b"ac"));
+        // The same bytes split into other entries hash differently.
+        assert_ne!(base, commit_hash(&[0; 32], 1, 3, &[2], b"ab"));
+        assert_ne!(base, commit_hash(&[0; 32], 1, 3, &[0, 2], b"ab"));
     }
 }

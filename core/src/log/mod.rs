@@ -87,17 +87,55 @@ struct StoredEntry {
     metadata: Vec<u8>,
 }
 
-/// Append the canonical frame of an entry to `buf` (the plain codec header, then the stored
-/// body); returns its range. This is what the commit's hash covers and what the log stores
-/// for a small entry of a plaintext store.
+/// First byte of a log value stored without a codec frame: [`BARE_ENTRY`] then the entry's
+/// body. Small entries of a plaintext store are stored so (a codec header would add 11 bytes
+/// to a ~200-byte event for nothing); codec frames start with their version (at least 1), so
+/// the two cannot be confused. An encrypted store never writes or accepts bare entries.
+pub const BARE_ENTRY: u8 = 0;
+
+/// Append the canonical frame of an entry to `buf` ([`BARE_ENTRY`], then the stored body);
+/// returns its range. The commit's hash covers these frames, and they are what the log
+/// stores for a small entry of a plaintext store.
 fn push_frame(body: &EntryBody<'_>, buf: &mut Vec<u8>) -> Result<std::ops::Range<usize>> {
     let start = buf.len();
-    buf.resize(start + HEADER_LEN, 0);
+    buf.push(BARE_ENTRY);
     postcard::to_io(body, &mut *buf)
         .map_err(|e| Error::Storage(format!("encoding log entry: {e}")))?;
-    let raw_len = buf.len() - start - HEADER_LEN;
-    buf[start..start + HEADER_LEN].copy_from_slice(&crate::codec::plain_header(raw_len)?);
+    if buf.len() - start - 1 > crate::codec::MAX_VALUE_LEN {
+        return Err(Error::TooLarge {
+            what: "log entry",
+            size: (buf.len() - start - 1) as u64,
+            limit: crate::codec::MAX_VALUE_LEN as u64,
+        });
+    }
     Ok(start..buf.len())
+}
+
+/// Push the canonical frame of a stored body `raw` (as [`push_frame`] made it) to `buf`.
+pub(crate) fn push_canonical(raw: &[u8], buf: &mut Vec<u8>) {
+    buf.push(BARE_ENTRY);
+    buf.extend_from_slice(raw);
+}
+
+/// Call `f` with the stored body of log value `value`: a bare entry's bytes after its
+/// marker, or a codec frame's decoded bytes.
+pub(crate) fn with_entry_body<T>(
+    codec: &crate::codec::Codec,
+    value: &[u8],
+    f: impl FnOnce(&[u8]) -> Result<T>,
+) -> Result<T> {
+    match value.split_first() {
+        Some((&BARE_ENTRY, body)) => {
+            if !codec.is_plaintext() {
+                return Err(Error::corrupted(
+                    "log entry",
+                    "an unsealed entry in an encrypted store",
+                ));
+            }
+            f(body)
+        }
+        _ => codec.decode_with(value, f),
+    }
 }
 
 impl<'a> EntryBody<'a> {
@@ -129,7 +167,7 @@ pub fn decode_entry(
             format!("entry {seq} read with the wrong commit record"),
         ));
     }
-    let e: StoredEntry = codec.decode_with(frame, decode_body)?;
+    let e: StoredEntry = with_entry_body(codec, frame, decode_body)?;
     Ok(LogEntry {
         seq,
         stream: e.stream,
@@ -431,9 +469,7 @@ impl Engine {
         let size: usize = batches
             .iter()
             .flat_map(|b| b.events.iter().map(move |e| (b, e)))
-            .map(|(b, e)| {
-                HEADER_LEN + 32 + b.stream.len() + e.kind.len() + e.payload.len() + e.metadata.len()
-            })
+            .map(|(b, e)| 24 + b.stream.len() + e.kind.len() + e.payload.len() + e.metadata.len())
             .sum();
         let mut buf = Vec::with_capacity(size);
         let mut frames = Vec::with_capacity(batches.iter().map(|b| b.events.len()).sum());
@@ -506,7 +542,8 @@ impl Engine {
         let head = if count == 0 {
             writer.head_hash
         } else {
-            let head = commit_hash(&writer.head_hash, first_seq, count, timestamp, &buf);
+            let lengths: Vec<u32> = frames.iter().map(|r| r.len() as u32).collect();
+            let head = commit_hash(&writer.head_hash, first_seq, timestamp, &lengths, &buf);
             let record = CommitRecord {
                 first_seq,
                 last_seq: seq - 1,
@@ -520,7 +557,7 @@ impl Engine {
         let log = g.cf(CF_LOG);
         for (at, range) in frames.into_iter().enumerate() {
             let frame = &buf[range];
-            let raw = &frame[HEADER_LEN..];
+            let raw = &frame[1..];
             let key = seq_key(first_seq + at as u64);
             if raw.len() >= LOG_COMPRESS_MIN {
                 let encoded = self.encode_sampled(ContentKind::Record, raw)?;
@@ -530,7 +567,10 @@ impl Engine {
                 log_bytes += frame.len() as u64;
                 batch.put_cf(log, key, frame);
             } else {
-                let sealed = self.codec.frame_uncompressed(frame.to_vec())?;
+                let mut unsealed = Vec::with_capacity(HEADER_LEN + raw.len());
+                unsealed.resize(HEADER_LEN, 0);
+                unsealed.extend_from_slice(raw);
+                let sealed = self.codec.frame_uncompressed(unsealed)?;
                 log_bytes += sealed.len() as u64;
                 batch.put_cf(log, key, sealed);
             }
