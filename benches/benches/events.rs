@@ -16,7 +16,9 @@
 //! - `read_all`: the whole 200,000-event log in pages of 1,000 (every event decoded and
 //!   owned); `rocksdb`: an iterator over the same payloads, each copied out.
 //! - `projection_rebuild`: `Mnemo::rebuild_projection(EventCounts)` over the 200,000 events,
-//!   against the same read model kept by SQLite (pages of 512 events per transaction).
+//!   against the same read model kept by SQLite (pages of 4,096 events per transaction). Both
+//!   write the new generation's pages without fsync and make the switch a durable commit
+//!   (without `_nosync`), whose WAL sync makes the pages before it durable too.
 //!
 //! After them: the sizes of the filled stores, durable single appends to the three stores
 //! taken in turn (so all see the same disk), and end-to-end subscription latency (a writer

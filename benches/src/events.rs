@@ -428,6 +428,14 @@ impl SqliteEventStore {
                 (active, active + 1, 0)
             }
         };
+        // Like Mnemo: the pages of the new generation (read by nobody until the switch) are
+        // committed without fsync; the switch is a durable commit, whose WAL sync makes every
+        // page before it durable too. A crash mid-rebuild resumes from a checkpoint.
+        let durable: i64 = self
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+        let durable = durable >= 2;
+        self.set_durable(false)?;
         let mut applied = 0;
         loop {
             let tx = self
@@ -453,25 +461,27 @@ impl SqliteEventStore {
                 }
             }
             applied += page.len() as u64;
-            let caught_up = page.len() < PROJECTION_PAGE;
-            if caught_up {
-                tx.execute("DELETE FROM event_counts WHERE generation = ?1", [active])?;
-                tx.execute(
-                    "UPDATE projections SET active = ?2, checkpoint = ?3, building = NULL, \
-                     building_checkpoint = NULL WHERE name = ?1",
-                    params![NAME, building, checkpoint],
-                )?;
-            } else {
-                tx.execute(
-                    "UPDATE projections SET building_checkpoint = ?2 WHERE name = ?1",
-                    params![NAME, checkpoint],
-                )?;
-            }
+            tx.execute(
+                "UPDATE projections SET building_checkpoint = ?2 WHERE name = ?1",
+                params![NAME, checkpoint],
+            )?;
             tx.commit()?;
-            if caught_up {
-                return Ok(applied);
+            if page.len() < PROJECTION_PAGE {
+                break;
             }
         }
+        self.set_durable(durable)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM event_counts WHERE generation = ?1", [active])?;
+        tx.execute(
+            "UPDATE projections SET active = ?2, checkpoint = ?3, building = NULL, \
+             building_checkpoint = NULL WHERE name = ?1",
+            params![NAME, building, checkpoint],
+        )?;
+        tx.commit()?;
+        Ok(applied)
     }
 
     /// The active `event-counts` read model: `(event type, count)` in type order.

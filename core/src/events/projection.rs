@@ -342,7 +342,16 @@ impl Engine {
         }
         let encoded = postcard::to_stdvec(&state).map_err(|e| Error::Storage(e.to_string()))?;
         batch.put_cf(g.cf(CF_META), state_key(name), encoded);
-        g.db().write_opt(batch, &self.write_options())?;
+        // A rebuild's pages go to a generation nobody reads yet: they are written without
+        // fsync. The switch (and a failure) is written as every commit is, and with
+        // `sync_writes` its WAL sync makes every page before it durable as well; a machine
+        // crash mid-rebuild loses at most the last pages, and the rebuild resumes from the
+        // checkpoint that survived (pages and checkpoint are in the same batches).
+        let mut options = self.write_options();
+        if target == Target::Building && switched_from.is_none() && failure.is_none() {
+            options.set_sync(false);
+        }
+        g.db().write_opt(batch, &options)?;
         match failure {
             Some(f) => Err(Error::ProjectionFailed {
                 name: name.to_string(),
