@@ -343,7 +343,7 @@ impl Engine {
                 &frames,
             );
             if hash != commit.hash {
-                let which = if commit.len() == 1 {
+                let which = if commit.entries() == 1 {
                     format!("entry {}", commit.first_seq)
                 } else {
                     format!("entries {}-{}", commit.first_seq, commit.last_seq)

@@ -76,7 +76,7 @@ impl CommitRecord {
     }
 
     /// Number of entries in the commit.
-    pub fn len(&self) -> u64 {
+    pub fn entries(&self) -> u64 {
         self.last_seq - self.first_seq + 1
     }
 
@@ -170,7 +170,7 @@ mod tests {
             hash: [3; 32],
         };
         assert_eq!(CommitRecord::decode(&r.key(), &r.value()).unwrap(), r);
-        assert_eq!(r.len(), 3);
+        assert_eq!(r.entries(), 3);
         assert!(r.contains(7) && r.contains(9) && !r.contains(10) && !r.contains(6));
         assert!(CommitRecord::decode(&r.key(), &r.value()[1..]).is_err());
         assert!(CommitRecord::decode(&r.key()[1..], &r.value()).is_err());
