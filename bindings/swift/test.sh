@@ -213,6 +213,9 @@ else
     fail "Swift: MnemoFFI.h does not compile"
   fi
 
+  # A fresh module cache each run: clang's cached modules record absolute paths, so a cache
+  # left by a build in another folder (a copied target dir) would fail the import.
+  rm -rf "$build/clang-modules"
   if grep -q '^module MnemoFFI {' "$swift_dir/MnemoFFI.modulemap" &&
     grep -q 'header "MnemoFFI.h"' "$swift_dir/MnemoFFI.modulemap" &&
     grep -q '^import MnemoFFI' "$swift_dir/Mnemo.swift" &&
