@@ -22,8 +22,6 @@ pub(crate) const CF_LOG: &str = "log";
 /// Column family: one record per commit, key = its last sequence number (u64 BE), value =
 /// first sequence number, timestamp and chain hash (see `log::CommitRecord`).
 pub(crate) const CF_COMMITS: &str = "commits";
-/// Column family: stream name → current version.
-pub(crate) const CF_STREAMS: &str = "streams";
 /// Column family: session id → session summary (projection).
 pub(crate) const CF_SESSIONS: &str = "sessions";
 /// Column family: source file hash → the sessions it holds (projection).
@@ -41,10 +39,9 @@ pub(crate) const CF_VIEWS: &str = "views";
 /// Column family: dictionaries, counters and other engine metadata.
 pub(crate) const CF_META: &str = "meta";
 
-pub(crate) const ALL_CFS: [&str; 10] = [
+pub(crate) const ALL_CFS: [&str; 9] = [
     CF_LOG,
     CF_COMMITS,
-    CF_STREAMS,
     CF_STREAM_INDEX,
     CF_VIEWS,
     CF_SESSIONS,

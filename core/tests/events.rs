@@ -906,3 +906,41 @@ fn sealed_store_never_stores_bare_entries() {
         other => panic!("expected a bare entry refused, got {other:?}"),
     }
 }
+
+#[test]
+fn stream_versions_of_streams_whose_names_prefix_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    let names = ["a", "ab", "a/b", "a\0", "b"];
+    for (i, name) in names.iter().enumerate() {
+        let events = (0..=i).map(|k| ev("x", &k.to_string())).collect();
+        s.append(name, Expected::NoStream, events).unwrap();
+    }
+    // Later appends in other commits extend the same streams.
+    s.append("a", Expected::Exact(1), vec![ev("x", "again")])
+        .unwrap();
+    let want = [2u64, 2, 3, 4, 5];
+    for reopened in [false, true] {
+        let s = if reopened {
+            drop(s.clone());
+            s.close();
+            open(dir.path())
+        } else {
+            s.clone()
+        };
+        for (name, version) in names.iter().zip(want) {
+            assert_eq!(s.stream_version(name).unwrap(), Some(version), "{name:?}");
+        }
+        for missing in ["aa", "a/", "c", "ab/"] {
+            assert_eq!(s.stream_version(missing).unwrap(), None, "{missing:?}");
+        }
+        // A writer that did not see the versions (a new handle) still checks them.
+        assert!(matches!(
+            s.append("ab", Expected::Exact(1), vec![ev("x", "stale")]),
+            Err(Error::Conflict {
+                current: Some(2),
+                ..
+            })
+        ));
+    }
+}

@@ -22,8 +22,8 @@ use serde::Serialize;
 use crate::engine::{Engine, CF_COMMITS, CF_LOG, CF_STREAM_INDEX};
 use crate::error::{Error, Result};
 use crate::log::{
-    check_body, commit_hash, key_seq, push_canonical, seq_key, stream_index_key, with_entry_body,
-    CommitCursor, CommitRecord, Expected, IndexRun, LogEntry, NewBatch, GENESIS_HASH,
+    check_body, commit_hash, current_run, key_seq, push_canonical, seq_key, stream_index_key,
+    with_entry_body, CommitCursor, CommitRecord, Expected, LogEntry, NewBatch, GENESIS_HASH,
 };
 
 /// Stream-name prefixes reserved for Mnemo's own events.
@@ -123,20 +123,6 @@ pub struct LogVerification {
     pub entries: u64,
     /// Hash of the last entry (hex), which commits to the whole log.
     pub head: String,
-}
-
-/// The stream-index run under `it`, if it belongs to the stream whose key prefix is
-/// `prefix`.
-fn current_run(it: &rocksdb::DBRawIterator<'_>, prefix: &[u8]) -> Result<Option<IndexRun>> {
-    let (Some(key), Some(value)) = (it.key(), it.value()) else {
-        return Ok(None);
-    };
-    if !key.starts_with(prefix) || key.len() != prefix.len() + 8 {
-        return Ok(None);
-    }
-    let mut version = [0u8; 8];
-    version.copy_from_slice(&key[prefix.len()..]);
-    IndexRun::decode(u64::from_be_bytes(version), value).map(Some)
 }
 
 fn check_stream(stream: &str) -> Result<()> {
