@@ -89,14 +89,16 @@ impl Engine {
                     .saturating_add(new.len() as u64);
                 report.rewritten += 1;
             }
+            let through = writer.next_seq - 1;
             let result = writer
                 .stats
-                .save(&g, &mut batch)
+                .save(&g, &mut batch, through)
                 .and_then(|()| Ok(g.db().write_opt(batch, &self.write_options())?));
             if let Err(e) = result {
                 writer.stats = saved;
                 return Err(e);
             }
+            writer.unsaved_commits = 0;
         }
         Ok(report)
     }

@@ -122,6 +122,8 @@ pub(crate) struct WriterState {
     /// Current versions of recently written streams, so a commit checks expected versions
     /// without a read. Only holds committed versions; bounded by [`STREAM_VERSION_CACHE`].
     pub stream_versions: rustc_hash::FxHashMap<String, u64>,
+    /// Commits since the counters were last saved (see `stats::Counters::load`).
+    pub unsaved_commits: u32,
 }
 
 /// Most stream versions [`WriterState`] remembers before it starts over.
@@ -366,7 +368,7 @@ impl Engine {
         let codec = Codec::new(options.compression_level, options.seal.clone());
         crate::dictionaries::load(&db, &codec, options.compression_level)?;
         let (last_seq, head_hash) = crate::log::log_head(&db)?;
-        let stats = crate::stats::Counters::load(&db)?;
+        let stats = crate::stats::Counters::load(&db, last_seq)?;
         let sampler = Sampler::new(options.dictionary_training_bytes);
         Ok(Arc::new_cyclic(|me| Engine {
             me: me.clone(),
@@ -383,6 +385,7 @@ impl Engine {
                 head_hash,
                 stats,
                 stream_versions: Default::default(),
+                unsaved_commits: 0,
             }),
             sampler: Mutex::new(sampler),
             dict_lock: Mutex::new(()),
@@ -414,7 +417,17 @@ impl Engine {
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         // Take the writer lock so no commit is half-way through.
-        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if w.unsaved_commits > 0 {
+            // Save the counters so the next open has nothing to recount; if this fails, the
+            // next open recounts the log bytes instead.
+            if let Ok(g) = self.db() {
+                let mut batch = rocksdb::WriteBatch::default();
+                if w.stats.save(&g, &mut batch, w.next_seq - 1).is_ok() {
+                    let _ = g.db().write_opt(batch, &self.write_options());
+                }
+            }
+        }
         let mut g = self.db.write().unwrap_or_else(|e| e.into_inner());
         if let Some(open) = g.take() {
             let _ = open.db.flush_wal(true);

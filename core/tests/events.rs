@@ -944,3 +944,45 @@ fn stream_versions_of_streams_whose_names_prefix_each_other() {
         ));
     }
 }
+
+#[test]
+fn log_bytes_left_unsaved_are_recounted_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = {
+        let s = open(dir.path());
+        // More commits than the counters' save cadence, so some are saved and some not.
+        for i in 0..150 {
+            s.append("a", Expected::Any, vec![ev("x", &format!("event {i}"))])
+                .unwrap();
+        }
+        s.stats().unwrap().counters
+    };
+    assert!(before.log_stored_bytes > 150 * 10);
+    // As if the process died right after an early save: counters as of entry 10.
+    with_raw_db(dir.path(), |db| {
+        let meta = db.cf_handle("meta").unwrap();
+        let log = db.cf_handle("log").unwrap();
+        let early: u64 = db
+            .iterator_cf(log, rocksdb::IteratorMode::Start)
+            .take(10)
+            .map(|item| item.unwrap().1.len() as u64)
+            .sum();
+        let stale = mnemo::Counters {
+            log_stored_bytes: early,
+            ..before.clone()
+        };
+        db.put_cf(meta, b"stats/counters", postcard::to_stdvec(&stale).unwrap())
+            .unwrap();
+        db.put_cf(meta, b"stats/through", 10u64.to_be_bytes())
+            .unwrap();
+    });
+    let s = open(dir.path());
+    assert_eq!(s.stats().unwrap().counters, before);
+    // And once more after appends that a clean close saves.
+    s.append("a", Expected::Any, vec![ev("x", "one more")])
+        .unwrap();
+    let after = s.stats().unwrap().counters;
+    assert!(after.log_stored_bytes > before.log_stored_bytes);
+    s.close();
+    assert_eq!(open(dir.path()).stats().unwrap().counters, after);
+}

@@ -253,7 +253,8 @@ impl Engine {
             }
         }
         batch.put_cf(g.cf(CF_META), GENERATION_KEY, next.to_be_bytes());
-        counts.save(&g, &mut batch)?;
+        counts.save(&g, &mut batch, head)?;
+        writer.unsaved_commits = 0;
         let mut sync = rocksdb::WriteOptions::default();
         sync.set_sync(true);
         g.db().write_opt(batch, &sync)?;

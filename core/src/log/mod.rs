@@ -394,6 +394,24 @@ fn context_entries(
     out
 }
 
+/// Commits after which the counters are saved even when only their log bytes changed (host
+/// appends); what a crash leaves unsaved is recounted at open ([`stored_bytes_from`]).
+const STATS_SAVE_EVERY: u32 = 64;
+
+/// Stored bytes of the log's values from entry `from` on (what `Counters::log_stored_bytes`
+/// counts), for counters saved before the last commits.
+pub(crate) fn stored_bytes_from(db: &DB, from: u64) -> Result<u64> {
+    let cf = db
+        .cf_handle(CF_LOG)
+        .ok_or_else(|| Error::corrupted("store", "log column family missing"))?;
+    let start = seq_key(from);
+    let mut total = 0u64;
+    for item in db.iterator_cf(cf, IteratorMode::From(&start, rocksdb::Direction::Forward)) {
+        total += item?.1.len() as u64;
+    }
+    Ok(total)
+}
+
 pub(crate) fn now_millis() -> Millis {
     chrono::Utc::now().timestamp_millis()
 }
@@ -604,8 +622,10 @@ impl Engine {
         let views_changed =
             crate::context_views::apply_inline(&g, &mut batch, &mut writer.stats, &context)?;
         let out = project(&g, writer, &mut batch)?;
-        if views_changed {
-            writer.stats.save(&g, &mut batch)?;
+        writer.unsaved_commits += 1;
+        if views_changed || writer.unsaved_commits >= STATS_SAVE_EVERY {
+            writer.stats.save(&g, &mut batch, seq - 1)?;
+            writer.unsaved_commits = 0;
         }
         g.db().write_opt(batch, &self.write_options())?;
         writer.next_seq = seq;
