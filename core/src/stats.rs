@@ -1,5 +1,6 @@
 //! Store statistics: running counters kept by the writer, and on-disk sizes read from
-//! RocksDB. This module owns the counters' persistence (`meta` key `stats/counters`).
+//! RocksDB. This module owns the counters' persistence (`meta` keys `stats/counters` and
+//! `stats/through`).
 
 use rocksdb::{WriteBatch, DB};
 use serde::{Deserialize, Serialize};

@@ -971,8 +971,12 @@ fn log_bytes_left_unsaved_are_recounted_at_open() {
             log_stored_bytes: early,
             ..before.clone()
         };
-        db.put_cf(meta, b"stats/counters", postcard::to_stdvec(&stale).unwrap())
-            .unwrap();
+        db.put_cf(
+            meta,
+            b"stats/counters",
+            postcard::to_stdvec(&stale).unwrap(),
+        )
+        .unwrap();
         db.put_cf(meta, b"stats/through", 10u64.to_be_bytes())
             .unwrap();
     });
