@@ -91,14 +91,12 @@ impl Engine {
             }
             let through = writer.next_seq - 1;
             let result = writer
-                .stats
-                .save(&g, &mut batch, through)
+                .save_stats(&g, &mut batch, through)
                 .and_then(|()| Ok(g.db().write_opt(batch, &self.write_options())?));
             if let Err(e) = result {
                 writer.stats = saved;
                 return Err(e);
             }
-            writer.unsaved_commits = 0;
         }
         Ok(report)
     }

@@ -130,6 +130,19 @@ pub(crate) struct WriterState {
 const STREAM_VERSION_CACHE: usize = 1 << 16;
 
 impl WriterState {
+    /// Add the counters, which include the log's stored bytes up to entry `through`, to
+    /// `batch`, and count them as saved (see `stats::Counters::load`).
+    pub fn save_stats(
+        &mut self,
+        g: &DbGuard<'_>,
+        batch: &mut rocksdb::WriteBatch,
+        through: u64,
+    ) -> Result<()> {
+        self.stats.save(g, batch, through)?;
+        self.unsaved_commits = 0;
+        Ok(())
+    }
+
     /// Remember the versions a successful commit left its streams at.
     pub fn remember_versions(&mut self, versions: rustc_hash::FxHashMap<String, Option<u64>>) {
         if self.stream_versions.len() + versions.len() > STREAM_VERSION_CACHE {
@@ -417,13 +430,14 @@ impl Engine {
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         // Take the writer lock so no commit is half-way through.
-        let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if w.unsaved_commits > 0 {
             // Save the counters so the next open has nothing to recount; if this fails, the
             // next open recounts the log bytes instead.
             if let Ok(g) = self.db() {
                 let mut batch = rocksdb::WriteBatch::default();
-                if w.stats.save(&g, &mut batch, w.next_seq - 1).is_ok() {
+                let through = w.next_seq - 1;
+                if w.save_stats(&g, &mut batch, through).is_ok() {
                     let _ = g.db().write_opt(batch, &self.write_options());
                 }
             }

@@ -23,7 +23,8 @@ use crate::engine::{Engine, CF_COMMITS, CF_LOG, CF_STREAM_INDEX};
 use crate::error::{Error, Result};
 use crate::log::{
     check_body, commit_hash, current_run, key_seq, push_canonical, seq_key, stream_index_key,
-    with_entry_body, CommitCursor, CommitRecord, Expected, LogEntry, NewBatch, GENESIS_HASH,
+    stream_index_prefix, with_entry_body, CommitCursor, CommitRecord, Expected, LogEntry, NewBatch,
+    GENESIS_HASH,
 };
 
 /// Stream-name prefixes reserved for Mnemo's own events.
@@ -195,7 +196,7 @@ impl Engine {
                 key: stream.to_string(),
             });
         }
-        let prefix = crate::keys::KeyBuilder::new().str(stream).finish();
+        let prefix = stream_index_prefix(stream);
         let g = self.db()?;
         let mut index = g.db().raw_iterator_cf(g.cf(CF_STREAM_INDEX));
         // The run holding `from`, or the nearest one before it.

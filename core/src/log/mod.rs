@@ -253,10 +253,14 @@ impl NewBatch {
 /// Key of the stream index: `(stream, first version)` of a run of a stream's events that
 /// one commit appended with consecutive sequence numbers; the value is [`IndexRun`].
 pub(crate) fn stream_index_key(stream: &str, version: u64) -> Vec<u8> {
-    crate::keys::KeyBuilder::new()
-        .str(stream)
-        .u64(version)
-        .finish()
+    let mut key = stream_index_prefix(stream);
+    key.extend_from_slice(&version.to_be_bytes());
+    key
+}
+
+/// The part of every [`stream_index_key`] of `stream` before the version.
+pub(crate) fn stream_index_prefix(stream: &str) -> Vec<u8> {
+    crate::keys::KeyBuilder::new().str(stream).finish()
 }
 
 /// A run of one stream's events in the log: versions `first_version..first_version + len`
@@ -421,7 +425,7 @@ pub(crate) fn now_millis() -> Millis {
 /// version key is kept: writing one per stream per commit into a memtable full of that
 /// key's earlier versions cost a single-event append a quarter of its time.
 fn stream_version(g: &DbGuard<'_>, stream: &str) -> Result<Option<u64>> {
-    let prefix = crate::keys::KeyBuilder::new().str(stream).finish();
+    let prefix = stream_index_prefix(stream);
     let mut it = g.db().raw_iterator_cf(g.cf(CF_STREAM_INDEX));
     it.seek_for_prev(stream_index_key(stream, u64::MAX));
     let run = current_run(&it, &prefix)?;
@@ -624,8 +628,7 @@ impl Engine {
         let out = project(&g, writer, &mut batch)?;
         writer.unsaved_commits += 1;
         if views_changed || writer.unsaved_commits >= STATS_SAVE_EVERY {
-            writer.stats.save(&g, &mut batch, seq - 1)?;
-            writer.unsaved_commits = 0;
+            writer.save_stats(&g, &mut batch, seq - 1)?;
         }
         g.db().write_opt(batch, &self.write_options())?;
         writer.next_seq = seq;
@@ -654,11 +657,11 @@ impl Engine {
     /// The entry at `seq`, if any.
     pub(crate) fn entry(&self, seq: u64) -> Result<Option<LogEntry>> {
         let g = self.db()?;
-        let value = g.db().get_pinned_cf(g.cf(CF_LOG), seq_key(seq))?;
+        let Some(value) = g.db().get_pinned_cf(g.cf(CF_LOG), seq_key(seq))? else {
+            return Ok(None);
+        };
         let mut commits = CommitCursor::new(g.db().raw_iterator_cf(g.cf(CF_COMMITS)));
-        value
-            .map(|v| self.decode_entry(seq, &v, &mut commits))
-            .transpose()
+        self.decode_entry(seq, &value, &mut commits).map(Some)
     }
 
     /// Up to `limit` entries with `seq >= from`, in order.
