@@ -155,15 +155,26 @@ impl Engine {
                 let mut samples = Vec::new();
                 let mut total = 0;
                 for item in g.db().iterator_cf(g.cf(cf), mode) {
-                    let (_, v) = item?;
-                    let raw = if cf == CF_LOG {
-                        crate::log::with_entry_body(&self.codec, &v, |raw| Ok(raw.to_vec()))?
+                    let (k, v) = item?;
+                    let raws = if cf == CF_LOG {
+                        // A block of log entries: each entry is a sample.
+                        let block = crate::log::block::LogBlock::parse(&k, &v)?;
+                        let mut raws = Vec::new();
+                        for entry in block.entries() {
+                            let (_, stored) = entry?;
+                            raws.push(crate::log::with_entry_body(&self.codec, stored, |raw| {
+                                Ok(raw.to_vec())
+                            })?);
+                        }
+                        raws
                     } else {
-                        self.codec.decode(&v)?
+                        vec![self.codec.decode(&v)?]
                     };
-                    let sample = raw[..raw.len().min(MAX_SAMPLE_LEN)].to_vec();
-                    total += sample.len();
-                    samples.push(sample);
+                    for raw in raws {
+                        let sample = raw[..raw.len().min(MAX_SAMPLE_LEN)].to_vec();
+                        total += sample.len();
+                        samples.push(sample);
+                    }
                     if total >= RETRAIN_SAMPLE_BYTES {
                         break;
                     }

@@ -17,11 +17,9 @@ use crate::context_views::{parse_physical, physical_name, VIEW_CFS};
 use crate::dictionaries::Sampler;
 use crate::error::{Error, Result};
 
-/// Column family: the ordered log, key = sequence number (u64 BE).
+/// Column family: the ordered log in blocks of consecutive entries of one commit, key = the
+/// sequence number of the block's last entry (u64 BE); see `log::block`.
 pub(crate) const CF_LOG: &str = "log";
-/// Column family: one record per commit, key = its last sequence number (u64 BE), value =
-/// first sequence number, timestamp and chain hash (see `log::CommitRecord`).
-pub(crate) const CF_COMMITS: &str = "commits";
 /// Column family: session id → session summary (projection).
 pub(crate) const CF_SESSIONS: &str = "sessions";
 /// Column family: source file hash → the sessions it holds (projection).
@@ -39,9 +37,8 @@ pub(crate) const CF_VIEWS: &str = "views";
 /// Column family: dictionaries, counters and other engine metadata.
 pub(crate) const CF_META: &str = "meta";
 
-pub(crate) const ALL_CFS: [&str; 9] = [
+pub(crate) const ALL_CFS: [&str; 8] = [
     CF_LOG,
-    CF_COMMITS,
     CF_STREAM_INDEX,
     CF_VIEWS,
     CF_SESSIONS,
@@ -51,9 +48,8 @@ pub(crate) const ALL_CFS: [&str; 9] = [
     CF_META,
 ];
 
-/// Column families RocksDB must not compress: their values Mnemo already compresses (`log`,
-/// `blobs`), or they are mostly hashes, which do not compress (`commits`).
-const UNCOMPRESSED: [&str; 3] = [CF_LOG, CF_BLOBS, CF_COMMITS];
+/// Column families RocksDB must not compress: their values Mnemo already compresses.
+const UNCOMPRESSED: [&str; 2] = [CF_LOG, CF_BLOBS];
 
 /// How a store is opened.
 #[derive(Clone)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use mnemo::events::projection::{Projection, ViewBatch};
 use mnemo::events::snapshot::Aggregate;
+use mnemo::log::block::{LogBlock, BLOCK_HEADER_LEN};
 use mnemo::{
     Error, EventData, EventFilter, Expected, LogEntry, Mnemo, Options, ReadDirection,
     SubscribeOptions,
@@ -599,10 +600,9 @@ fn hash_chain_verifies_and_detects_tampering() {
     // Tamper with entry 7 directly in RocksDB (same length, still decodes, so only the
     // chain can tell).
     with_raw_db(dir.path(), |db| {
-        let cf = db.cf_handle("log").unwrap();
-        let frame = db.get_cf(cf, 7u64.to_be_bytes()).unwrap().unwrap();
-        let forged = replace_bytes(&frame, b"action 6", b"forged!!");
-        db.put_cf(cf, 7u64.to_be_bytes(), forged).unwrap();
+        edit_block_of(db, 7, |block| {
+            replace_bytes(block, b"action 6", b"forged!!")
+        });
     });
     let s = open(dir.path());
     match s.verify_log() {
@@ -616,6 +616,21 @@ fn with_raw_db(dir: &std::path::Path, f: impl FnOnce(&rocksdb::DB)) {
     let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), dir).unwrap();
     let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir, cfs).unwrap();
     f(&db);
+}
+
+/// Rewrite the log block holding entry `seq` (found by seeking, as Mnemo does) with `edit`.
+fn edit_block_of(db: &rocksdb::DB, seq: u64, edit: impl FnOnce(&[u8]) -> Vec<u8>) {
+    let (key, value) = block_of(db, seq);
+    db.put_cf(db.cf_handle("log").unwrap(), key, edit(&value))
+        .unwrap();
+}
+
+/// The key and value of the log block holding entry `seq`.
+fn block_of(db: &rocksdb::DB, seq: u64) -> (Vec<u8>, Vec<u8>) {
+    let cf = db.cf_handle("log").unwrap();
+    let mode = rocksdb::IteratorMode::From(&seq.to_be_bytes(), rocksdb::Direction::Forward);
+    let (key, value) = db.iterator_cf(cf, mode).next().unwrap().unwrap();
+    (key.to_vec(), value.to_vec())
 }
 
 /// `bytes` with the one occurrence of `from` replaced by `to` (same length).
@@ -744,10 +759,10 @@ fn hash_chain_covers_every_entry_of_a_commit() {
     }
     // Change one payload byte of entry 3, in the middle of the second commit.
     with_raw_db(dir.path(), |db| {
-        let cf = db.cf_handle("log").unwrap();
-        let frame = db.get_cf(cf, 3u64.to_be_bytes()).unwrap().unwrap();
-        db.put_cf(cf, 3u64.to_be_bytes(), replace_bytes(&frame, b"2", b"9"))
-            .unwrap();
+        // Entries 2-5 are one block; only entry 3's payload is "2".
+        edit_block_of(db, 3, |block| {
+            replace_bytes(block, b"x\x01\x012\x00", b"x\x01\x019\x00")
+        });
     });
     let s = open(dir.path());
     match s.verify_log() {
@@ -780,52 +795,137 @@ fn commit_records_are_checked() {
         assert_eq!(crate_hex(&entries[5].hash), head.head);
     };
     fill(dir.path());
-    // A forged hash in the middle commit's record.
+    // A forged hash in the middle commit's block (the header's last byte).
     with_raw_db(dir.path(), |db| {
-        let cf = db.cf_handle("commits").unwrap();
-        let mut value = db.get_cf(cf, 4u64.to_be_bytes()).unwrap().unwrap();
-        value[47] ^= 1;
-        db.put_cf(cf, 4u64.to_be_bytes(), value).unwrap();
+        edit_block_of(db, 3, |block| {
+            let mut block = block.to_vec();
+            block[BLOCK_HEADER_LEN - 1] ^= 1;
+            block
+        });
     });
     match open(dir.path()).verify_log() {
         Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("entries 3-4"), "{reason}"),
         other => panic!("expected a forged commit detected, got {other:?}"),
     }
-    // A commit record removed: its entries belong to no commit.
+    // A block removed: the log has a gap, which verifying and reading name.
     let dir = tempfile::tempdir().unwrap();
     fill(dir.path());
     with_raw_db(dir.path(), |db| {
-        let cf = db.cf_handle("commits").unwrap();
-        db.delete_cf(cf, 4u64.to_be_bytes()).unwrap();
+        let (key, _) = block_of(db, 3);
+        db.delete_cf(db.cf_handle("log").unwrap(), key).unwrap();
     });
     let s = open(dir.path());
     match s.verify_log() {
-        Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("entries 5-6"), "{reason}"),
+        Err(Error::Corrupted { reason, .. }) => {
+            assert!(reason.contains("entries 5-6 follow entry 2"), "{reason}")
+        }
         other => panic!("expected a missing commit detected, got {other:?}"),
     }
     match s.read_all(1, 10, &EventFilter::default()) {
         Err(Error::Corrupted { reason, .. }) => {
-            assert!(reason.contains("entry 3 has no commit record"), "{reason}")
+            assert!(reason.contains("entries 5-6 follow entry 2"), "{reason}")
         }
         other => panic!("expected a missing commit detected, got {other:?}"),
     }
+    assert!(s.read_stream("a", 3, ReadDirection::Forward, 10).is_err());
     drop(s);
-    // A log without any commit record (written before they existed) is refused at open
+    // A log written before blocks (its values are entries, not blocks) is refused at open
     // with a typed error, and nothing is changed.
     with_raw_db(dir.path(), |db| {
-        let cf = db.cf_handle("commits").unwrap();
-        for key in [2u64, 6] {
-            db.delete_cf(cf, key.to_be_bytes()).unwrap();
-        }
+        let (key, value) = block_of(db, 6);
+        let mut entry = value[BLOCK_HEADER_LEN..].to_vec();
+        entry.remove(0);
+        db.put_cf(db.cf_handle("log").unwrap(), key, entry).unwrap();
     });
-    match Mnemo::open(dir.path(), Options::default()) {
+    let refused = |dir: &std::path::Path| match Mnemo::open(dir, Options::default()) {
         Err(Error::Corrupted { reason, .. }) => assert!(reason.contains("older Mnemo"), "{reason}"),
         other => panic!("expected an old log refused, got {:?}", other.map(|_| ())),
+    };
+    refused(dir.path());
+    with_raw_db(dir.path(), |db| {
+        let cf = db.cf_handle("log").unwrap();
+        assert_eq!(db.iterator_cf(cf, rocksdb::IteratorMode::Start).count(), 2);
+    });
+    // So is a store with the `commits` column family of log format v3.
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path());
+    {
+        let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), dir.path()).unwrap();
+        let mut db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path(), cfs).unwrap();
+        db.create_cf("commits", &rocksdb::Options::default())
+            .unwrap();
+    }
+    refused(dir.path());
+}
+
+#[test]
+fn commits_larger_than_a_block_span_several_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let payload = |i: usize| format!("{{\"n\":{i},\"pad\":\"{}\"}}", "p".repeat(i % 300));
+    let events = |from: usize, n: usize| -> Vec<EventData> {
+        (from..from + n).map(|i| ev("x", &payload(i))).collect()
+    };
+    {
+        let s = open(dir.path());
+        s.append("big", Expected::NoStream, events(0, 400)).unwrap();
+        // Another stream's commit, then more of the first stream: runs across blocks.
+        s.append("other", Expected::Any, events(0, 3)).unwrap();
+        s.append("big", Expected::Exact(400), events(400, 300))
+            .unwrap();
+        assert_eq!(s.verify_log().unwrap().entries, 703);
     }
     with_raw_db(dir.path(), |db| {
         let cf = db.cf_handle("log").unwrap();
-        assert_eq!(db.iterator_cf(cf, rocksdb::IteratorMode::Start).count(), 6);
+        let blocks = db.iterator_cf(cf, rocksdb::IteratorMode::Start).count();
+        assert!(blocks >= 6, "{blocks} blocks");
     });
+    let s = open(dir.path());
+    assert_eq!(s.verify_log().unwrap().entries, 703);
+    let want: Vec<String> = (0..700).map(payload).collect();
+    let got = |v: Vec<LogEntry>| -> Vec<String> {
+        v.into_iter()
+            .map(|e| String::from_utf8(e.payload).unwrap())
+            .collect()
+    };
+    for from in [1u64, 2, 150, 399, 400, 401, 699, 700] {
+        let fwd = s
+            .read_stream("big", from, ReadDirection::Forward, 1000)
+            .unwrap();
+        assert_eq!(got(fwd), want[from as usize - 1..], "forward from {from}");
+        let back = s
+            .read_stream("big", from, ReadDirection::Backward, 1000)
+            .unwrap();
+        let mut expect = want[..from as usize].to_vec();
+        expect.reverse();
+        assert_eq!(got(back), expect, "backward from {from}");
+    }
+    let all = s.read_all(1, 10_000, &EventFilter::default()).unwrap();
+    assert_eq!(all.len(), 703);
+    assert!(all.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    // Every entry of one commit has its commit's hash, in whichever block it is.
+    assert!(all[..400].iter().all(|e| e.hash == all[0].hash));
+    for from in [1u64, 37, 200, 400, 401, 403, 404, 703, 704] {
+        let page = s.read_log(from, 5).unwrap();
+        let seqs: Vec<u64> = page.iter().map(|e| e.seq).collect();
+        let expect: Vec<u64> = (from..(from + 5).min(704)).collect();
+        assert_eq!(seqs, expect, "read_log from {from}");
+    }
+    drop(s);
+    // A middle block of the first commit removed, or moved to another commit: named.
+    with_raw_db(dir.path(), |db| {
+        let (key, _) = block_of(db, 200);
+        db.delete_cf(db.cf_handle("log").unwrap(), key).unwrap();
+    });
+    let s = open(dir.path());
+    match s.verify_log() {
+        Err(Error::Corrupted { reason, .. }) => {
+            assert!(reason.contains("follow entry"), "{reason}")
+        }
+        other => panic!("expected a missing block detected, got {other:?}"),
+    }
+    assert!(s
+        .read_stream("big", 1, ReadDirection::Forward, 1000)
+        .is_err());
 }
 
 fn crate_hex(hash: &[u8; 32]) -> String {
@@ -878,12 +978,16 @@ fn sealed_store_never_stores_bare_entries() {
     with_raw_db(dir.path(), |db| {
         let cf = db.cf_handle("log").unwrap();
         for item in db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
-            let (_, v) = item.unwrap();
-            assert_ne!(
-                v[0],
-                mnemo::log::BARE_ENTRY,
-                "a bare entry in a sealed store"
-            );
+            let (k, v) = item.unwrap();
+            let block = LogBlock::parse(&k, &v).unwrap();
+            for entry in block.entries() {
+                let (_, stored) = entry.unwrap();
+                assert_ne!(
+                    stored[0],
+                    mnemo::log::BARE_ENTRY,
+                    "a bare entry in a sealed store"
+                );
+            }
         }
         // Swap entry 3 for a bare (unsealed) entry: the sealed store refuses it.
         let plain = tempfile::tempdir().unwrap();
@@ -891,14 +995,19 @@ fn sealed_store_never_stores_bare_entries() {
         p.append("a", Expected::Any, vec![ev("small", "2")])
             .unwrap();
         drop(p);
-        let mut bare = None;
+        let mut bare = Vec::new();
         with_raw_db(plain.path(), |pdb| {
-            let pcf = pdb.cf_handle("log").unwrap();
-            bare = pdb.get_cf(pcf, 1u64.to_be_bytes()).unwrap();
+            let (k, v) = block_of(pdb, 1);
+            let block = LogBlock::parse(&k, &v).unwrap();
+            bare = block.stored(1).unwrap().to_vec();
         });
-        let bare = bare.unwrap();
         assert_eq!(bare[0], mnemo::log::BARE_ENTRY);
-        db.put_cf(cf, 3u64.to_be_bytes(), bare).unwrap();
+        let (key, sealed_block) = block_of(db, 3);
+        let mut forged = sealed_block[..BLOCK_HEADER_LEN].to_vec();
+        assert!(bare.len() < 128);
+        forged.push(bare.len() as u8);
+        forged.extend_from_slice(&bare);
+        db.put_cf(cf, key, forged).unwrap();
     });
     let s = Mnemo::open(dir.path(), sealed()).unwrap();
     match s.read_all(3, 10, &EventFilter::default()) {

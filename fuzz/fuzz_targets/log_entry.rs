@@ -1,12 +1,13 @@
-//! The log's decoders must never panic, whatever bytes a `log`, `commits` or `stream_index`
-//! value holds: a log entry's frame, a commit record, the context-view rows of an entry of
-//! any type with any payload, and a stream-index run.
+//! The log's decoders must never panic, whatever bytes a `log` or `stream_index` value
+//! holds: a log block and the entries in it, an entry's stored value, the context-view rows
+//! of an entry of any type with any payload, and a stream-index run.
 #![no_main]
 
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use mnemo::codec::{Codec, Plaintext};
+use mnemo::log::block::LogBlock;
 use mnemo::log::{decode_entry, CommitRecord, IndexRun, LogEntry};
 
 fuzz_target!(|data: &[u8]| {
@@ -20,12 +21,21 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(entry) = decode_entry(&codec, 1, data, &commit) {
         let _ = mnemo::context_views::view_rows(&entry);
     }
-    // A commit record from any key and value: decoded ones re-encode to the same bytes.
+    // A block from any key and value: its entries are read or a typed error, and each entry
+    // found is where `stored` finds it.
     if data.len() >= 8 {
         let (key, value) = data.split_at(8);
-        if let Ok(record) = CommitRecord::decode(key, value) {
-            assert_eq!(record.key()[..], key[..]);
-            assert_eq!(record.value()[..], value[..]);
+        if let Ok(block) = LogBlock::parse(key, value) {
+            assert!(block.commit.contains(block.first_seq) && block.commit.contains(block.last_seq));
+            for item in block.entries().take(10_000) {
+                match item {
+                    Ok((seq, stored)) => {
+                        assert_eq!(block.stored(seq).ok(), Some(stored));
+                        let _ = decode_entry(&codec, seq, stored, &block.commit);
+                    }
+                    Err(_) => break,
+                }
+            }
         }
     }
     // Mnemo's own event types with arbitrary payloads: rows or a typed error.

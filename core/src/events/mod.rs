@@ -16,15 +16,12 @@ pub mod snapshot;
 pub mod subscription;
 pub mod upcast;
 
-use rocksdb::IteratorMode;
 use serde::Serialize;
 
-use crate::engine::{Engine, CF_COMMITS, CF_LOG, CF_STREAM_INDEX};
+use crate::engine::{Engine, CF_STREAM_INDEX};
 use crate::error::{Error, Result};
 use crate::log::{
-    check_body, commit_hash, current_run, key_seq, push_canonical, seq_key, stream_index_key,
-    stream_index_prefix, with_entry_body, CommitCursor, CommitRecord, Expected, LogEntry, NewBatch,
-    GENESIS_HASH,
+    current_run, stream_index_key, stream_index_prefix, BlockReader, Expected, LogEntry, NewBatch,
 };
 
 /// Stream-name prefixes reserved for Mnemo's own events.
@@ -204,41 +201,47 @@ impl Engine {
         if direction == ReadDirection::Forward && current_run(&index, &prefix)?.is_none() {
             index.seek(stream_index_key(stream, from));
         }
-        // The sequence numbers wanted, in reading order, from the runs.
-        let mut seqs: Vec<u64> = Vec::new();
-        while seqs.len() < limit {
+        // The ranges of sequence numbers wanted, in reading order, from the runs: (first
+        // seq, count).
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        let mut wanted = 0usize;
+        while wanted < limit {
             let Some(run) = current_run(&index, &prefix)? else {
                 break;
             };
-            let want = (limit - seqs.len()) as u64;
+            let want = (limit - wanted) as u64;
             match direction {
                 ReadDirection::Forward => {
                     if run.last_version() >= from {
                         let first = from.max(run.first_version);
                         let n = (run.last_version() - first + 1).min(want);
-                        seqs.extend((0..n).map(|i| run.seq_of(first) + i));
+                        ranges.push((run.seq_of(first), n));
+                        wanted += n as usize;
                     }
                     index.next();
                 }
                 ReadDirection::Backward => {
                     let top = from.min(run.last_version());
                     let n = (top - run.first_version + 1).min(want);
-                    seqs.extend((0..n).map(|i| run.seq_of(top) - i));
+                    ranges.push((run.seq_of(top) + 1 - n, n));
+                    wanted += n as usize;
                     index.prev();
                 }
             }
         }
         index.status()?;
-        // One batched point lookup: a stream's events may be scattered through the log.
-        let keys: Vec<[u8; 8]> = seqs.iter().map(|&s| seq_key(s)).collect();
-        let values = g.db().batched_multi_get_cf(g.cf(CF_LOG), &keys, false);
-        let mut commits = CommitCursor::new(g.db().raw_iterator_cf(g.cf(CF_COMMITS)));
-        let mut out = Vec::with_capacity(seqs.len());
-        for (&seq, value) in seqs.iter().zip(values) {
-            let v = value?.ok_or_else(|| {
-                Error::corrupted("stream index", format!("log entry {seq} missing"))
+        // A stream's events may be scattered through the log: one block lookup per range.
+        let mut reader = BlockReader::new(&g);
+        let mut out = Vec::with_capacity(wanted);
+        for (first, n) in ranges {
+            let start = out.len();
+            reader.range(first, n, |commit, seq, stored| {
+                out.push(self.upcast(self.decode_stored(commit, seq, stored)?)?);
+                Ok(())
             })?;
-            out.push(self.upcast(self.decode_entry(seq, &v, &mut commits)?)?);
+            if direction == ReadDirection::Backward {
+                out[start..].reverse();
+            }
         }
         Ok(out)
     }
@@ -270,89 +273,6 @@ impl Engine {
             }
         }
         Ok((out, next))
-    }
-
-    /// Walk the whole log commit by commit: every entry belongs to exactly one commit
-    /// record, in order without gaps, decodes, and each commit's entries hash (chained to
-    /// the previous commit) to the hash its record holds.
-    pub(crate) fn verify_log(&self) -> Result<LogVerification> {
-        let g = self.db()?;
-        let mut previous = GENESIS_HASH;
-        let mut expected_seq = 1;
-        let mut log = g.db().raw_iterator_cf(g.cf(CF_LOG));
-        log.seek_to_first();
-        // The canonical frames of the commit being checked, back to back, and their lengths.
-        let mut frames = Vec::new();
-        let mut lengths = Vec::new();
-        for item in g.db().iterator_cf(g.cf(CF_COMMITS), IteratorMode::Start) {
-            let (k, v) = item?;
-            let commit = CommitRecord::decode(&k, &v)?;
-            if commit.first_seq != expected_seq {
-                return Err(Error::corrupted(
-                    "log",
-                    format!(
-                        "commit of entries {}-{} follows entry {}",
-                        commit.first_seq,
-                        commit.last_seq,
-                        expected_seq - 1
-                    ),
-                ));
-            }
-            frames.clear();
-            lengths.clear();
-            for seq in commit.first_seq..=commit.last_seq {
-                let (Some(key), Some(value)) = (log.key(), log.value()) else {
-                    log.status()?;
-                    return Err(Error::corrupted("log", format!("entry {seq} is missing")));
-                };
-                let found = key_seq(key)?;
-                if found != seq {
-                    return Err(Error::corrupted(
-                        "log",
-                        format!("expected entry {seq}, found {found}"),
-                    ));
-                }
-                with_entry_body(&self.codec, value, |raw| {
-                    check_body(raw)?;
-                    let start = frames.len();
-                    push_canonical(raw, &mut frames);
-                    lengths.push((frames.len() - start) as u32);
-                    Ok(())
-                })?;
-                log.next();
-            }
-            let hash = commit_hash(
-                &previous,
-                commit.first_seq,
-                commit.timestamp,
-                &lengths,
-                &frames,
-            );
-            if hash != commit.hash {
-                let which = if commit.entries() == 1 {
-                    format!("entry {}", commit.first_seq)
-                } else {
-                    format!("entries {}-{}", commit.first_seq, commit.last_seq)
-                };
-                return Err(Error::corrupted(
-                    "log",
-                    format!("{which} (one commit) do not match the hash chain"),
-                ));
-            }
-            previous = commit.hash;
-            expected_seq = commit.last_seq + 1;
-        }
-        if let Some(key) = log.key() {
-            return Err(Error::corrupted(
-                "log",
-                format!("entry {} has no commit record", key_seq(key)?),
-            ));
-        }
-        log.status()?;
-        Ok(LogVerification {
-            entries: expected_seq - 1,
-            head: crate::sessions::id_to_hex(&previous),
-        })
     }
 }
 

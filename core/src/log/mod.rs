@@ -2,31 +2,32 @@
 //!
 //! Every mutation is an event with a global sequence number and a per-stream version (for
 //! optimistic concurrency). Current-state views are projections written in the same
-//! atomic `WriteBatch` as the events that cause them. This module owns the entry format,
-//! the commit path and reading the log back (the change feed); `commits` owns the record
-//! each commit writes (its sequence range, timestamp and chain hash).
+//! atomic `WriteBatch` as the events that cause them. This module owns the entry format
+//! and the stream index; `append` owns the commit path, `read` reading the log back (the
+//! change feed), `block` how entries are packed into RocksDB values, and `commits` the
+//! record each commit carries (its sequence range, timestamp and chain hash).
 //!
-//! Stored layout: `log` maps a sequence number (u64 BE) to a codec frame of one entry's own
-//! fields (stream, version, type, schema, payload, metadata); the sequence number is the
-//! key, and the timestamp and chain hash, shared by every entry of a commit, are in the
-//! commit's record in `commits` (see [`commits::CommitRecord`]).
+//! Stored layout: `log` maps the sequence number of a block's last entry (u64 BE) to a block
+//! of consecutive entries of one commit (see [`block`]); each entry stores its own fields
+//! (stream, version, type, schema, payload, metadata), and the timestamp and chain hash,
+//! shared by every entry of a commit, are in the block's header.
 
+mod append;
+pub mod block;
 pub mod commits;
+mod read;
+mod verify;
 
-use std::time::Duration;
-
-use rocksdb::{IteratorMode, WriteBatch, DB};
+use rocksdb::{IteratorMode, DB};
 use serde::{Deserialize, Serialize};
 
-use rustc_hash::FxHashMap;
-
-use crate::codec::{ContentKind, HEADER_LEN};
-use crate::engine::{DbGuard, Engine, WriterState, CF_COMMITS, CF_LOG, CF_STREAM_INDEX};
+use crate::engine::{DbGuard, CF_LOG, CF_STREAM_INDEX};
 use crate::error::{Error, Result};
-use crate::events::{AppendResult, EventData};
+use crate::events::EventData;
 use crate::model::Millis;
+pub(crate) use commits::commit_hash;
 pub use commits::CommitRecord;
-pub(crate) use commits::{commit_hash, CommitCursor};
+pub(crate) use read::{stored_bytes_from, BlockReader};
 
 /// Largest event payload accepted: 64 MiB.
 pub const MAX_PAYLOAD_LEN: usize = 64 << 20;
@@ -150,9 +151,10 @@ impl<'a> EntryBody<'a> {
     }
 }
 
-/// Decode a value of the `log` column family (a codec frame of an entry's stored body) with
-/// `codec`, which must hold the dictionaries the store's values were compressed with; `seq`
-/// is the value's key and `commit` the record of the commit holding it.
+/// Decode an entry's stored value (a bare entry or a codec frame of its body, as a log block
+/// holds it) with `codec`, which must hold the dictionaries the store's values were
+/// compressed with; `seq` is the entry's sequence number and `commit` the record of the
+/// commit holding it.
 pub fn decode_entry(
     codec: &crate::codec::Codec,
     seq: u64,
@@ -191,14 +193,6 @@ fn decode_body(raw: &[u8]) -> Result<StoredEntry> {
 /// Check that `raw` is a well-formed stored entry (for verifying the log).
 pub(crate) fn check_body(raw: &[u8]) -> Result<()> {
     decode_body(raw).map(|_| ())
-}
-
-/// The sequence number a `log` key holds.
-pub(crate) fn key_seq(key: &[u8]) -> Result<u64> {
-    let key: [u8; 8] = key
-        .try_into()
-        .map_err(|_| Error::corrupted("log", "key is not 8 bytes"))?;
-    Ok(u64::from_be_bytes(key))
 }
 
 /// The hash before the first entry.
@@ -328,92 +322,45 @@ pub(crate) fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
 }
 
+/// Column family of the log format before blocks (v3), whose presence marks a store this
+/// version cannot read.
+const OLD_COMMITS_CF: &str = "commits";
+
 /// Highest sequence number in the log (0 when empty) and the chain hash after it, from the
-/// newest commit record. A log with entries but no commit records was written by a Mnemo
-/// before commit records (log format v2): a typed corruption error says so.
+/// newest block. A store written before log blocks (log format v3 or earlier) gets a typed
+/// corruption error saying so.
 pub(crate) fn log_head(db: &DB) -> Result<(u64, [u8; 32])> {
-    let cf = |name| {
-        db.cf_handle(name)
-            .ok_or_else(|| Error::corrupted("store", format!("{name} column family missing")))
-    };
-    let last_entry = match db.iterator_cf(cf(CF_LOG)?, IteratorMode::End).next() {
-        None => None,
-        Some(item) => Some(key_seq(&item?.0)?),
-    };
-    let last_commit = match db.iterator_cf(cf(CF_COMMITS)?, IteratorMode::End).next() {
-        None => None,
-        Some(item) => {
-            let (k, v) = item?;
-            Some(CommitRecord::decode(&k, &v)?)
-        }
-    };
-    match (last_entry, last_commit) {
-        (None, None) => Ok((0, GENESIS_HASH)),
-        (Some(_), None) => Err(Error::corrupted(
+    let old_format = || {
+        Error::corrupted(
             "store",
-            "the log has no commit records: it was written by an older Mnemo (log format \
-             v2), which this version cannot read; export with that version and import again",
-        )),
-        (Some(seq), Some(c)) if seq == c.last_seq => Ok((c.last_seq, c.hash)),
-        (seq, Some(c)) => Err(Error::corrupted(
-            "log",
-            format!(
-                "the newest commit record ends at entry {} but the log ends at {}",
-                c.last_seq,
-                seq.unwrap_or(0)
-            ),
-        )),
+            "the log was written by an older Mnemo (log format v3 or before), which this \
+             version cannot read; export with that version and import again",
+        )
+    };
+    if db.cf_handle(OLD_COMMITS_CF).is_some() {
+        return Err(old_format());
     }
-}
-
-/// The entries of the batches on Mnemo's own streams (the context views' input), as
-/// committed: `landed` says where each batch went.
-fn context_entries(
-    batches: Vec<NewBatch>,
-    landed: &[AppendResult],
-    timestamp: Millis,
-    hash: [u8; 32],
-) -> Vec<LogEntry> {
-    let mut out = Vec::new();
-    let nonempty = batches.into_iter().filter(|b| !b.events.is_empty());
-    for (b, at) in nonempty.zip(landed) {
-        if !crate::context_views::is_context_stream(&b.stream) {
-            continue;
-        }
-        let first_version = at.version + 1 - b.events.len() as u64;
-        for (i, e) in b.events.into_iter().enumerate() {
-            out.push(LogEntry {
-                seq: at.first_seq + i as u64,
-                stream: b.stream.clone(),
-                version: first_version + i as u64,
-                kind: e.kind,
-                schema: e.schema,
-                timestamp,
-                payload: e.payload,
-                metadata: e.metadata,
-                hash,
-            });
-        }
-    }
-    out
-}
-
-/// Commits after which the counters are saved even when only their log bytes changed (host
-/// appends); what a crash leaves unsaved is recounted at open ([`stored_bytes_from`]).
-const STATS_SAVE_EVERY: u32 = 64;
-
-/// Stored bytes of the log's values from entry `from` on (what `Counters::log_stored_bytes`
-/// counts), for counters saved before the last commits.
-pub(crate) fn stored_bytes_from(db: &DB, from: u64) -> Result<u64> {
     let cf = db
         .cf_handle(CF_LOG)
         .ok_or_else(|| Error::corrupted("store", "log column family missing"))?;
-    let start = seq_key(from);
-    let mut total = 0u64;
-    for item in db.iterator_cf(cf, IteratorMode::From(&start, rocksdb::Direction::Forward)) {
-        total += item?.1.len() as u64;
+    let Some(item) = db.iterator_cf(cf, IteratorMode::End).next() else {
+        return Ok((0, GENESIS_HASH));
+    };
+    let (key, value) = item?;
+    if value.first() != Some(&block::BLOCK_MAGIC) {
+        return Err(old_format());
     }
-    Ok(total)
+    let last = block::LogBlock::parse(&key, &value)?;
+    if last.last_seq != last.commit.last_seq {
+        return Err(Error::corrupted(
+            "log",
+            format!(
+                "the newest block ends at entry {} inside its commit of entries {}-{}",
+                last.last_seq, last.commit.first_seq, last.commit.last_seq
+            ),
+        ));
+    }
+    Ok((last.last_seq, last.commit.hash))
 }
 
 pub(crate) fn now_millis() -> Millis {
@@ -448,247 +395,4 @@ pub(crate) fn current_run(
     let mut version = [0u8; 8];
     version.copy_from_slice(&key[prefix.len()..]);
     IndexRun::decode(u64::from_be_bytes(version), value).map(Some)
-}
-
-impl Engine {
-    /// Append `batches` atomically and write their projections: the context views of
-    /// Mnemo's own events, and whatever `project` adds to the same batch. Returns where each
-    /// batch landed. Either everything is durable (per `Options::sync_writes`) or nothing
-    /// is written.
-    pub(crate) fn commit<T>(
-        &self,
-        batches: Vec<NewBatch>,
-        project: impl FnOnce(&DbGuard<'_>, &mut WriterState, &mut WriteBatch) -> Result<T>,
-    ) -> Result<(Vec<AppendResult>, T)> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let saved_stats = writer.stats.clone();
-        match self.commit_locked(&mut writer, batches, project) {
-            Ok((landed, out)) => {
-                // Publish under the writer lock so the feed's position only moves forward.
-                if let Some(last) = landed.last() {
-                    self.feed.publish(last.last_seq);
-                }
-                drop(writer);
-                Ok((landed, out))
-            }
-            Err(e) => {
-                writer.stats = saved_stats;
-                Err(e)
-            }
-        }
-    }
-
-    fn commit_locked<T>(
-        &self,
-        writer: &mut WriterState,
-        batches: Vec<NewBatch>,
-        project: impl FnOnce(&DbGuard<'_>, &mut WriterState, &mut WriteBatch) -> Result<T>,
-    ) -> Result<(Vec<AppendResult>, T)> {
-        let g = self.db()?;
-        // Each stream's version as this commit moves it (None: no events yet).
-        let mut versions: FxHashMap<String, Option<u64>> = FxHashMap::default();
-        let timestamp = now_millis();
-        let first_seq = writer.next_seq;
-        let mut seq = first_seq;
-        // Where each batch landed, and the stream-index runs (adjacent batches of one
-        // stream make one run).
-        let mut landed = Vec::with_capacity(batches.len());
-        let mut runs: Vec<(usize, IndexRun)> = Vec::with_capacity(batches.len());
-        // The canonical frames of the commit's entries, back to back (see `commit_hash`).
-        let size: usize = batches
-            .iter()
-            .flat_map(|b| b.events.iter().map(move |e| (b, e)))
-            .map(|(b, e)| 24 + b.stream.len() + e.kind.len() + e.payload.len() + e.metadata.len())
-            .sum();
-        let mut buf = Vec::with_capacity(size);
-        let mut frames = Vec::with_capacity(batches.iter().map(|b| b.events.len()).sum());
-        for (bi, b) in batches.iter().enumerate() {
-            if let Some(e) = b.events.iter().find(|e| e.payload.len() > MAX_PAYLOAD_LEN) {
-                return Err(Error::TooLarge {
-                    what: "event payload",
-                    size: e.payload.len() as u64,
-                    limit: MAX_PAYLOAD_LEN as u64,
-                });
-            }
-            if b.events.is_empty() {
-                continue;
-            }
-            let current = match versions.get(b.stream.as_str()) {
-                Some(v) => *v,
-                None => {
-                    let v = match writer.stream_versions.get(b.stream.as_str()) {
-                        Some(v) => Some(*v),
-                        None => stream_version(&g, &b.stream)?,
-                    };
-                    versions.insert(b.stream.clone(), v);
-                    v
-                }
-            };
-            let ok = match b.expected {
-                Expected::Any => true,
-                Expected::NoStream => current.is_none(),
-                Expected::Exact(v) => current == Some(v),
-            };
-            if !ok {
-                return Err(Error::Conflict {
-                    stream: b.stream.clone(),
-                    expected: b.expected.to_string(),
-                    current,
-                });
-            }
-            let first_version = current.unwrap_or(0) + 1;
-            for (i, e) in b.events.iter().enumerate() {
-                let body = EntryBody::of(&b.stream, first_version + i as u64, e);
-                frames.push(push_frame(&body, &mut buf)?);
-            }
-            let len = b.events.len() as u64;
-            let last_version = first_version + len - 1;
-            if let Some(v) = versions.get_mut(b.stream.as_str()) {
-                *v = Some(last_version);
-            }
-            landed.push(AppendResult {
-                first_seq: seq,
-                last_seq: seq + len - 1,
-                version: last_version,
-            });
-            match runs.last_mut() {
-                Some((at, r)) if batches[*at].stream == b.stream && r.first_seq + r.len == seq => {
-                    r.len += len;
-                }
-                _ => runs.push((
-                    bi,
-                    IndexRun {
-                        first_version,
-                        first_seq: seq,
-                        len,
-                    },
-                )),
-            }
-            seq += len;
-        }
-        let count = seq - first_seq;
-        let mut batch = WriteBatch::with_capacity_bytes(buf.len() + 64 * frames.len() + 4096);
-        let head = if count == 0 {
-            writer.head_hash
-        } else {
-            let lengths: Vec<u32> = frames.iter().map(|r| r.len() as u32).collect();
-            let head = commit_hash(&writer.head_hash, first_seq, timestamp, &lengths, &buf);
-            let record = CommitRecord {
-                first_seq,
-                last_seq: seq - 1,
-                timestamp,
-                hash: head,
-            };
-            batch.put_cf(g.cf(CF_COMMITS), record.key(), record.value());
-            head
-        };
-        let mut log_bytes = 0u64;
-        let log = g.cf(CF_LOG);
-        for (at, range) in frames.into_iter().enumerate() {
-            let frame = &buf[range];
-            let raw = &frame[1..];
-            let key = seq_key(first_seq + at as u64);
-            if raw.len() >= LOG_COMPRESS_MIN {
-                let encoded = self.encode_sampled(ContentKind::Record, raw)?;
-                log_bytes += encoded.len() as u64;
-                batch.put_cf(log, key, encoded);
-            } else if self.codec.is_plaintext() {
-                log_bytes += frame.len() as u64;
-                batch.put_cf(log, key, frame);
-            } else {
-                let mut unsealed = Vec::with_capacity(HEADER_LEN + raw.len());
-                unsealed.resize(HEADER_LEN, 0);
-                unsealed.extend_from_slice(raw);
-                let sealed = self.codec.frame_uncompressed(unsealed)?;
-                log_bytes += sealed.len() as u64;
-                batch.put_cf(log, key, sealed);
-            }
-        }
-        // The index runs (which also give each stream's version), in key order: RocksDB's
-        // memtable inserts keys that arrive in order next to the previous one instead of
-        // searching from the top, which is most of the cost of a commit that touches many
-        // streams.
-        let mut index: Vec<(Vec<u8>, [u8; 16])> = runs
-            .iter()
-            .map(|(at, run)| {
-                let key = stream_index_key(&batches[*at].stream, run.first_version);
-                (key, run.value())
-            })
-            .collect();
-        index.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (key, value) in &index {
-            batch.put_cf(g.cf(CF_STREAM_INDEX), key, value);
-        }
-        writer.stats.log_stored_bytes += log_bytes;
-        // Mnemo's own events (reserved streams) become rows of the context views here;
-        // host events have none, so no entry is built for them.
-        let context = context_entries(batches, &landed, timestamp, head);
-        let views_changed =
-            crate::context_views::apply_inline(&g, &mut batch, &mut writer.stats, &context)?;
-        let out = project(&g, writer, &mut batch)?;
-        writer.unsaved_commits += 1;
-        if views_changed || writer.unsaved_commits >= STATS_SAVE_EVERY {
-            writer.save_stats(&g, &mut batch, seq - 1)?;
-        }
-        g.db().write_opt(batch, &self.write_options())?;
-        writer.next_seq = seq;
-        writer.head_hash = head;
-        writer.remember_versions(versions);
-        Ok((landed, out))
-    }
-
-    /// Current version of a stream (`None` when it has no events).
-    pub(crate) fn stream_version(&self, stream: &str) -> Result<Option<u64>> {
-        let g = self.db()?;
-        stream_version(&g, stream)
-    }
-
-    /// Decode the stored log value of entry `seq`, whose commit `commits` finds.
-    pub(crate) fn decode_entry(
-        &self,
-        seq: u64,
-        frame: &[u8],
-        commits: &mut CommitCursor<'_>,
-    ) -> Result<LogEntry> {
-        let commit = commits.commit_of(seq)?;
-        decode_entry(&self.codec, seq, frame, &commit)
-    }
-
-    /// The entry at `seq`, if any.
-    pub(crate) fn entry(&self, seq: u64) -> Result<Option<LogEntry>> {
-        let g = self.db()?;
-        let Some(value) = g.db().get_pinned_cf(g.cf(CF_LOG), seq_key(seq))? else {
-            return Ok(None);
-        };
-        let mut commits = CommitCursor::new(g.db().raw_iterator_cf(g.cf(CF_COMMITS)));
-        self.decode_entry(seq, &value, &mut commits).map(Some)
-    }
-
-    /// Up to `limit` entries with `seq >= from`, in order.
-    pub(crate) fn read_log(&self, from: u64, limit: usize) -> Result<Vec<LogEntry>> {
-        let g = self.db()?;
-        let start = seq_key(from.max(1));
-        let it = g.db().iterator_cf(
-            g.cf(CF_LOG),
-            IteratorMode::From(&start, rocksdb::Direction::Forward),
-        );
-        let mut commits = CommitCursor::new(g.db().raw_iterator_cf(g.cf(CF_COMMITS)));
-        let mut out = Vec::new();
-        for item in it.take(limit) {
-            let (k, v) = item?;
-            let entry = self.decode_entry(key_seq(&k)?, &v, &mut commits)?;
-            out.push(self.upcast(entry)?);
-        }
-        Ok(out)
-    }
-
-    /// Block until an entry with `seq > after` exists or `timeout` passes; returns the last
-    /// committed sequence. Errors with [`Error::Closed`] when the store is closed.
-    pub(crate) fn wait_for(&self, after: u64, timeout: Duration) -> Result<u64> {
-        let last = self.feed.wait(after, timeout, &self.closed);
-        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(Error::Closed);
-        }
-        Ok(last)
-    }
 }
