@@ -833,8 +833,9 @@ fn commit_records_are_checked() {
     // with a typed error, and nothing is changed.
     with_raw_db(dir.path(), |db| {
         let (key, value) = block_of(db, 6);
-        let mut entry = value[BLOCK_HEADER_LEN..].to_vec();
-        entry.remove(0);
+        // A block without its header: an entry, as log format v3 stored it.
+        let entry = value[BLOCK_HEADER_LEN..].to_vec();
+        assert_eq!(entry[0], mnemo::log::BARE_ENTRY);
         db.put_cf(db.cf_handle("log").unwrap(), key, entry).unwrap();
     });
     let refused = |dir: &std::path::Path| match Mnemo::open(dir, Options::default()) {
@@ -1004,9 +1005,8 @@ fn sealed_store_never_stores_bare_entries() {
         assert_eq!(bare[0], mnemo::log::BARE_ENTRY);
         let (key, sealed_block) = block_of(db, 3);
         let mut forged = sealed_block[..BLOCK_HEADER_LEN].to_vec();
-        assert!(bare.len() < 128);
-        forged.push(bare.len() as u8);
         forged.extend_from_slice(&bare);
+        forged.extend_from_slice(&(bare.len() as u32).to_le_bytes());
         db.put_cf(cf, key, forged).unwrap();
     });
     let s = Mnemo::open(dir.path(), sealed()).unwrap();

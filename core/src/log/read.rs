@@ -88,9 +88,9 @@ impl<'a> BlockReader<'a> {
                 ));
             }
             expected = Some(block.last_seq + 1);
-            for item in block.entries() {
+            for item in block.entries_from(from.max(block.first_seq))? {
                 let (seq, stored) = item?;
-                if seq >= from && !f(&block.commit, seq, stored)? {
+                if !f(&block.commit, seq, stored)? {
                     return Ok(());
                 }
             }
@@ -115,11 +115,12 @@ impl<'a> BlockReader<'a> {
             let Some(block) = self.current()?.filter(|b| b.contains(next)) else {
                 return Err(Error::corrupted("log", format!("entry {next} is missing")));
             };
-            for item in block.entries() {
+            for item in block.entries_from(next)? {
                 let (seq, stored) = item?;
-                if seq >= next && seq < end {
-                    f(&block.commit, seq, stored)?;
+                if seq >= end {
+                    break;
                 }
+                f(&block.commit, seq, stored)?;
             }
             next = block.last_seq.saturating_add(1).max(next + 1);
         }
