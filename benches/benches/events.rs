@@ -20,8 +20,9 @@
 //!   write the new generation's pages without fsync and make the switch a durable commit
 //!   (without `_nosync`), whose WAL sync makes the pages before it durable too.
 //!
-//! After them: the sizes of the filled stores, durable single appends to the three stores
-//! taken in turn (so all see the same disk), and end-to-end subscription latency (a writer
+//! After them: the sizes of the filled stores, durable single appends and batched appends
+//! (with and without fsync) to the three stores taken in turn (so all see the same disk),
+//! and end-to-end subscription latency (a writer
 //! thread appends probe events carrying their send time; Mnemo's subscriber waits in
 //! `Subscription::next_timeout`, SQLite's poller selects new rows every millisecond).
 //!
@@ -88,6 +89,8 @@ struct Scale {
     probes: usize,
     /// Rounds of the interleaved durable append report.
     interleaved: usize,
+    /// Rounds (commits of [`BATCH`] events per store) of the interleaved batched report.
+    batched_rounds: usize,
 }
 
 impl Scale {
@@ -99,6 +102,7 @@ impl Scale {
                 other_events: 100_000,
                 probes: 5_000,
                 interleaved: 2_000,
+                batched_rounds: 400,
             }
         } else {
             Scale {
@@ -107,6 +111,7 @@ impl Scale {
                 other_events: 1_000,
                 probes: 50,
                 interleaved: 20,
+                batched_rounds: 3,
             }
         }
     }
@@ -739,6 +744,63 @@ fn report_latency(n: usize) {
     }
 }
 
+/// Batched appends (commits of [`BATCH`] events, like `append_batched`: Mnemo and SQLite to
+/// one stream each with its expected version, RocksDB one `WriteBatch`) to the three stores
+/// taken in turn, commit by commit, so that all see the same disk at the same time: the
+/// criterion rows run one store after another, and an fsync's cost depends on what else the
+/// disk is writing (the previous row's flushes), which moved the durable rows by ±25%.
+fn report_batched_interleaved(rounds: usize, pool: &[EventData]) {
+    for durable in [true, false] {
+        let dir = TempDir::new().expect("tempdir");
+        let mnemo = Mnemo::open(dir.path().join("mnemo"), mnemo_options(durable)).expect("mnemo");
+        let mut sqlite =
+            SqliteEventStore::open(dir.path().join("events.sqlite"), durable).expect("sqlite");
+        let mut raw = RawRocks::open(dir.path().join("rocksdb"), durable).expect("rocksdb");
+        let mut times = [Vec::new(), Vec::new(), Vec::new()];
+        let mut version = 0u64;
+        for k in 0..rounds {
+            let start = k * BATCH % POOL;
+            let batch = &pool[start..start + BATCH];
+            let owned = batch.to_vec();
+            let t = Instant::now();
+            mnemo
+                .append("stream-0", expected(version), owned)
+                .expect("mnemo append");
+            times[0].push(t.elapsed());
+            let t = Instant::now();
+            sqlite
+                .append("stream-0", expected(version), batch)
+                .expect("sqlite append");
+            times[1].push(t.elapsed());
+            let t = Instant::now();
+            raw.append(batch.iter().map(|e| &e.payload[..]))
+                .expect("rocksdb append");
+            times[2].push(t.elapsed());
+            version += BATCH as u64;
+        }
+        println!(
+            "\n== batched appends{}, the three stores in turn, {rounds} rounds of {BATCH} events (one commit each{}) ==",
+            suffix(durable),
+            if durable { ", fsync each" } else { ", no fsync" }
+        );
+        println!("store     events_per_s  p50_ms  p99_ms  vs_rocksdb");
+        let rate =
+            |t: &[Duration]| (t.len() * BATCH) as f64 / t.iter().sum::<Duration>().as_secs_f64();
+        let raw_rate = rate(&times[2]);
+        for (name, t) in ["mnemo", "sqlite", "rocksdb"].iter().zip(&mut times) {
+            let r = rate(t);
+            t.sort();
+            println!(
+                "{name:<7} {:>14.0} {:>7.3} {:>7.3} {:>10.2}",
+                r,
+                us(percentile(t, 50.0)) / 1000.0,
+                us(percentile(t, 99.0)) / 1000.0,
+                r / raw_rate,
+            );
+        }
+    }
+}
+
 /// Durable single appends to the three stores taken in turn (Mnemo, SQLite, RocksDB, Mnemo,
 /// ...), each call timed, so that all three see the same disk: an fsync's latency on a shared
 /// virtual disk drifts by 10x within minutes, which criterion's one-store-after-the-other
@@ -870,5 +932,6 @@ fn main() {
     report_filled(&filled);
     drop(filled);
     report_durable_interleaved(scale.interleaved, &pool);
+    report_batched_interleaved(scale.batched_rounds, &pool);
     report_latency(scale.probes);
 }
