@@ -150,6 +150,13 @@ def python_calls(tmp: Path, rounds: int = 3) -> dict[str, float]:
                 put("t.md", item)
             ns = (time.perf_counter() - t0) / len(items) * 1e9
             best["import_bytes"] = min(ns, best.get("import_bytes", ns))
+            names = [f"p{i % 1000}" for i in range(5000)]
+            add = store.add_prompt
+            t0 = time.perf_counter()
+            for name in names:
+                add(name, PROMPT_BODY)
+            ns = (time.perf_counter() - t0) / len(names) * 1e9
+            best["add_prompt"] = min(ns, best.get("add_prompt", ns))
             for key, ns in {
                 "prompt": ns_per_call("f(a)", store.prompt, "review"),
                 "session": ns_per_call("f(a)", store.session, sid),
@@ -301,7 +308,8 @@ def main() -> None:
         stale_module_warning()
     rust = None if args.no_rust else rust_baseline()
     print("\n| call | Python ns/call | Rust ns/call | difference ns |\n|---|---:|---:|---:|")
-    for call in ("prompt", "session", "session_info", "export_session", "last_seq", "import_bytes"):
+    calls = ("prompt", "session", "session_info", "export_session", "last_seq", "import_bytes", "add_prompt")
+    for call in calls:
         py = py_ns[call]
         if rust:
             print(f"| {call}() | {py:,.0f} | {rust[call]:,.0f} | {py - rust[call]:,.0f} |")

@@ -77,10 +77,22 @@ fn main() -> mnemo::Result<()> {
         }
         import = import.min(start.elapsed().as_nanos() as f64 / items.len() as f64);
     }
+    // Prompt puts as the Python benchmark makes them: 1,000 names in turn, so each put
+    // after the first thousand adds a version.
+    let body = "Review {{file}} for {{concern}} and report {{format}}.";
+    let mut next = 0u64;
+    let add_prompt = ns_per_call(|| {
+        black_box(
+            store
+                .add_prompt(&format!("p{}", next % 1000), body)
+                .unwrap(),
+        );
+        next += 1;
+    });
     store.close();
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "{{\"prompt\": {prompt:.1}, \"session\": {session:.1}, \"session_info\": {session_info:.1}, \"export_session\": {export:.1}, \"last_seq\": {last_seq:.2}, \"import_bytes\": {import:.1}}}"
+        "{{\"prompt\": {prompt:.1}, \"session\": {session:.1}, \"session_info\": {session_info:.1}, \"export_session\": {export:.1}, \"last_seq\": {last_seq:.2}, \"import_bytes\": {import:.1}, \"add_prompt\": {add_prompt:.1}}}"
     );
     Ok(())
 }

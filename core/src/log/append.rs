@@ -237,8 +237,15 @@ impl Engine {
         Ok((landed, out))
     }
 
-    /// Current version of a stream (`None` when it has no events).
+    /// Current version of a stream (`None` when it has no events). A stream this handle
+    /// committed to recently is in the writer's cache, which is read when no commit holds
+    /// the writer (a reader never waits behind a commit's fsync); otherwise one seek.
     pub(crate) fn stream_version(&self, stream: &str) -> Result<Option<u64>> {
+        if let Ok(writer) = self.writer.try_lock() {
+            if let Some(&v) = writer.stream_versions.get(stream) {
+                return Ok(Some(v));
+            }
+        }
         let g = self.db()?;
         stream_version(&g, stream)
     }
