@@ -51,6 +51,10 @@ pub(crate) const ALL_CFS: [&str; 8] = [
 /// Column families RocksDB must not compress: their values Mnemo already compresses.
 const UNCOMPRESSED: [&str; 2] = [CF_LOG, CF_BLOBS];
 
+/// Past this much write-ahead log, RocksDB flushes the column families that keep its oldest
+/// file alive.
+const MAX_TOTAL_WAL_BYTES: u64 = 256 << 20;
+
 /// How a store is opened.
 #[derive(Clone)]
 pub struct Options {
@@ -322,6 +326,11 @@ impl Engine {
         db_opts.create_missing_column_families(true);
         db_opts.set_max_background_jobs(2);
         db_opts.set_keep_log_file_num(4);
+        // The WAL is shared by every column family and a file is deleted only once all of
+        // them have flushed what it holds; the small ones (stream index, counters) rarely
+        // fill a memtable, so without a cap the WAL grew to the default 4 × the memtables'
+        // total (GBs under a stream of appends), all replayed at the next open.
+        db_opts.set_max_total_wal_size(MAX_TOTAL_WAL_BYTES);
         // Every column family on disk must be opened: the fixed ones (created when missing),
         // plus the context views' generations that exist. Generation 0's plain names are
         // created only in a new store, so a store past its first rebuild does not create
