@@ -625,6 +625,22 @@ fn edit_block_of(db: &rocksdb::DB, seq: u64, edit: impl FnOnce(&[u8]) -> Vec<u8>
         .unwrap();
 }
 
+/// Delete the log block holding entry `seq`.
+fn delete_block_of(dir: &std::path::Path, seq: u64) {
+    with_raw_db(dir, |db| {
+        let (key, _) = block_of(db, seq);
+        db.delete_cf(db.cf_handle("log").unwrap(), key).unwrap();
+    });
+}
+
+/// Assert that `result` is a corruption error whose reason contains `needle`.
+fn expect_corrupted<T: std::fmt::Debug>(result: mnemo::Result<T>, needle: &str) {
+    match result {
+        Err(Error::Corrupted { reason, .. }) => assert!(reason.contains(needle), "{reason}"),
+        other => panic!("expected corruption naming {needle:?}, got {other:?}"),
+    }
+}
+
 /// The key and value of the log block holding entry `seq`.
 fn block_of(db: &rocksdb::DB, seq: u64) -> (Vec<u8>, Vec<u8>) {
     let cf = db.cf_handle("log").unwrap();
@@ -810,17 +826,9 @@ fn commit_records_are_checked() {
     // A block removed: the log has a gap, which verifying and reading name.
     let dir = tempfile::tempdir().unwrap();
     fill(dir.path());
-    with_raw_db(dir.path(), |db| {
-        let (key, _) = block_of(db, 3);
-        db.delete_cf(db.cf_handle("log").unwrap(), key).unwrap();
-    });
+    delete_block_of(dir.path(), 3);
     let s = open(dir.path());
-    match s.verify_log() {
-        Err(Error::Corrupted { reason, .. }) => {
-            assert!(reason.contains("entries 5-6 follow entry 2"), "{reason}")
-        }
-        other => panic!("expected a missing commit detected, got {other:?}"),
-    }
+    expect_corrupted(s.verify_log(), "entries 5-6 follow entry 2");
     match s.read_all(1, 10, &EventFilter::default()) {
         Err(Error::Corrupted { reason, .. }) => {
             assert!(reason.contains("entries 5-6 follow entry 2"), "{reason}")
@@ -912,18 +920,10 @@ fn commits_larger_than_a_block_span_several_blocks() {
         assert_eq!(seqs, expect, "read_log from {from}");
     }
     drop(s);
-    // A middle block of the first commit removed, or moved to another commit: named.
-    with_raw_db(dir.path(), |db| {
-        let (key, _) = block_of(db, 200);
-        db.delete_cf(db.cf_handle("log").unwrap(), key).unwrap();
-    });
+    // A middle block of the first commit removed: named.
+    delete_block_of(dir.path(), 200);
     let s = open(dir.path());
-    match s.verify_log() {
-        Err(Error::Corrupted { reason, .. }) => {
-            assert!(reason.contains("follow entry"), "{reason}")
-        }
-        other => panic!("expected a missing block detected, got {other:?}"),
-    }
+    expect_corrupted(s.verify_log(), "follow entry");
     assert!(s
         .read_stream("big", 1, ReadDirection::Forward, 1000)
         .is_err());
