@@ -156,24 +156,23 @@ impl Engine {
                 let mut total = 0;
                 for item in g.db().iterator_cf(g.cf(cf), mode) {
                     let (k, v) = item?;
-                    let raws = if cf == CF_LOG {
+                    let mut sample = |raw: &[u8]| {
+                        let s = raw[..raw.len().min(MAX_SAMPLE_LEN)].to_vec();
+                        total += s.len();
+                        samples.push(s);
+                    };
+                    if cf == CF_LOG {
                         // A block of log entries: each entry is a sample.
                         let block = crate::log::block::LogBlock::parse(&k, &v)?;
-                        let mut raws = Vec::new();
                         for entry in block.entries() {
                             let (_, stored) = entry?;
-                            raws.push(crate::log::with_entry_body(&self.codec, stored, |raw| {
-                                Ok(raw.to_vec())
-                            })?);
+                            crate::log::with_entry_body(&self.codec, stored, |raw| {
+                                sample(raw);
+                                Ok(())
+                            })?;
                         }
-                        raws
                     } else {
-                        vec![self.codec.decode(&v)?]
-                    };
-                    for raw in raws {
-                        let sample = raw[..raw.len().min(MAX_SAMPLE_LEN)].to_vec();
-                        total += sample.len();
-                        samples.push(sample);
+                        sample(&self.codec.decode(&v)?);
                     }
                     if total >= RETRAIN_SAMPLE_BYTES {
                         break;

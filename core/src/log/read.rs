@@ -122,7 +122,8 @@ impl<'a> BlockReader<'a> {
                 }
                 f(&block.commit, seq, stored)?;
             }
-            next = block.last_seq.saturating_add(1).max(next + 1);
+            // The block holds `next`, so this moves on.
+            next = block.last_seq.saturating_add(1);
         }
         Ok(())
     }
