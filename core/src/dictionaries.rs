@@ -5,7 +5,7 @@
 //! value = kind byte followed by the dictionary bytes. Ids only grow; a value's frame names
 //! the id it was compressed with, so a newer dictionary never breaks an older value.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rocksdb::DB;
 
@@ -56,6 +56,10 @@ pub(crate) fn load(db: &DB, codec: &Codec, level: i32) -> Result<()> {
 pub(crate) struct Sampler {
     threshold: usize,
     pending: HashMap<ContentKind, (Vec<Vec<u8>>, usize)>,
+    /// Kinds whose samples were handed out and are being trained on: no more samples are
+    /// gathered for them meanwhile, so a training that lags behind fast writers is not
+    /// started again for every further threshold's worth of values.
+    training: HashSet<ContentKind>,
 }
 
 impl Sampler {
@@ -63,12 +67,13 @@ impl Sampler {
         Sampler {
             threshold,
             pending: HashMap::new(),
+            training: HashSet::new(),
         }
     }
 
     /// Record a sample; returns the samples to train on once the kind has enough.
     fn offer(&mut self, kind: ContentKind, value: &[u8]) -> Option<Vec<Vec<u8>>> {
-        if self.threshold == 0 || value.len() < 32 {
+        if self.threshold == 0 || value.len() < 32 || self.training.contains(&kind) {
             return None;
         }
         let (samples, total) = self.pending.entry(kind).or_default();
@@ -82,10 +87,17 @@ impl Sampler {
         };
         if *total >= threshold {
             let (samples, _) = self.pending.remove(&kind).unwrap_or_default();
+            self.training.insert(kind);
             Some(samples)
         } else {
             None
         }
+    }
+
+    /// A training of `kind` ended: sampling resumes for it if it still has no dictionary
+    /// (a failed training, for too little variety, is tried again on new samples).
+    fn trained(&mut self, kind: ContentKind) {
+        self.training.remove(&kind);
     }
 }
 
@@ -105,8 +117,13 @@ impl Engine {
                 // error: values are still compressed, just without a dictionary.
                 if let Some(engine) = self.me.upgrade() {
                     engine.training.begin();
-                    std::thread::spawn(move || {
+                    crate::background::spawn("mnemo-dictionary", move || {
                         let _ = engine.install_dictionary(kind, &samples);
+                        engine
+                            .sampler
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .trained(kind);
                         engine.training.end();
                     });
                 }
@@ -215,5 +232,30 @@ impl Training {
         while *n > 0 {
             n = self.done.wait(n).unwrap_or_else(|e| e.into_inner());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kind_being_trained_gathers_no_more_samples() {
+        let mut sampler = Sampler::new(1000);
+        let value = vec![7u8; 100];
+        let handed: Vec<_> = (0..50)
+            .filter_map(|_| sampler.offer(ContentKind::Transcript, &value))
+            .collect();
+        assert_eq!(handed.len(), 1, "five thresholds' worth start one training");
+        assert_eq!(handed[0].len(), 10, "the samples up to the threshold");
+        // Another kind is sampled on its own (records train after an eighth as much).
+        assert!(sampler.offer(ContentKind::Record, &value).is_none());
+        assert!(sampler.offer(ContentKind::Record, &value).is_some());
+        // Once the training ends (say it failed), sampling resumes from nothing.
+        sampler.trained(ContentKind::Transcript);
+        let again = (0..10)
+            .filter_map(|_| sampler.offer(ContentKind::Transcript, &value))
+            .count();
+        assert_eq!(again, 1, "sampling resumes after a training ends");
     }
 }

@@ -25,6 +25,8 @@ pub mod keys;
 pub mod model;
 
 #[cfg(feature = "store")]
+mod background;
+#[cfg(feature = "store")]
 mod blobs;
 #[cfg(feature = "store")]
 pub mod compaction;

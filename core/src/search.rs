@@ -358,7 +358,7 @@ impl Engine {
             self.indexer.running.store(false, SeqCst);
             return;
         };
-        std::thread::spawn(move || loop {
+        crate::background::spawn("mnemo-indexer", move || loop {
             engine.indexer.again.store(false, SeqCst);
             let _ = engine.run_to_head(&mut SearchIndex::default());
             engine.indexer.running.store(false, SeqCst);

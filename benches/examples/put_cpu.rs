@@ -1,0 +1,69 @@
+//! CPU cost of small puts, for profiling the commit path: `put_cpu session|prompt [n]`
+//! imports `n` distinct copies of the 1.2 KB SpecStory sample (`session`), or adds `n`
+//! prompt versions over 1,000 names (`prompt`), into a fresh store without fsync, and
+//! prints the mean wall time per put and the process CPU time (all threads) per put.
+
+use std::time::Instant;
+
+use mnemo::{Mnemo, Options};
+
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/transcripts/specstory/2025-06-02_14-05-debugging-a-flaky-websocket-test.md"
+);
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "session".into());
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Mnemo::open(
+        dir.path(),
+        Options {
+            sync_writes: false,
+            ..Options::default()
+        },
+    )
+    .expect("open");
+    let text = std::fs::read_to_string(SAMPLE).expect("sample transcript");
+    let marker = "Can you find out why?";
+    let items: Vec<Vec<u8>> = match mode.as_str() {
+        "session" => (0..n)
+            .map(|i| {
+                text.replace(marker, &format!("{marker} ({i})"))
+                    .into_bytes()
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let body = "Review {{file}} for {{concern}} and report {{format}}.";
+    let (start, cpu) = (Instant::now(), process_cpu());
+    if mode == "session" {
+        for item in &items {
+            store.import_bytes("t.md", item).expect("import");
+        }
+    } else {
+        for i in 0..n {
+            store
+                .add_prompt(&format!("p{}", i % 1000), body)
+                .expect("add_prompt");
+        }
+    }
+    let (wall, cpu) = (start.elapsed(), process_cpu() - cpu);
+    println!(
+        "{mode}: {n} puts, {:.1} µs wall, {:.1} µs CPU per put",
+        wall.as_secs_f64() * 1e6 / n as f64,
+        cpu.as_secs_f64() * 1e6 / n as f64
+    );
+}
+
+/// CPU time of the whole process so far (every thread).
+fn process_cpu() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
