@@ -342,13 +342,14 @@ impl Engine {
         }
         let encoded = postcard::to_stdvec(&state).map_err(|e| Error::Storage(e.to_string()))?;
         batch.put_cf(g.cf(CF_META), state_key(name), encoded);
-        // A rebuild's pages go to a generation nobody reads yet: they are written without
-        // fsync. The switch (and a failure) is written as every commit is, and with
-        // `sync_writes` its WAL sync makes every page before it durable as well; a machine
-        // crash mid-rebuild loses at most the last pages, and the rebuild resumes from the
-        // checkpoint that survived (pages and checkpoint are in the same batches).
+        // Pages are written without fsync: a projection is derived from the log, which is
+        // durable on its own, and each page carries its checkpoint in the same batch, so a
+        // machine crash leaves some earlier page and its checkpoint, and the projection
+        // replays the events after it. (With `sync_writes`, the next synced commit makes
+        // every page before it durable too.) The switch to a rebuilt generation and a
+        // recorded failure are written as every commit is.
         let mut options = self.write_options();
-        if target == Target::Building && switched_from.is_none() && failure.is_none() {
+        if switched_from.is_none() && failure.is_none() {
             options.set_sync(false);
         }
         g.db().write_opt(batch, &options)?;
