@@ -1,7 +1,10 @@
 //! CPU cost of importing all shared transcripts, for comparing on a shared machine (CPU
 //! time is steadier than wall time there): `import_cpu MODE [rounds]` with MODE one of
 //! `mnemo` (one `import_bytes` commit per file), `mnemo-notrain` (the same without
-//! dictionary training), `mnemo-indexed` (then brings the search index up to date), `sqlite` (the peer, one transaction per file). No fsync unless `SYNC=1` is set in the
+//! dictionary training), `mnemo-indexed` (then brings the search index up to date),
+//! `mnemo-paths` (`import_paths`: worker threads, group commits; with `INDEX=1` in the
+//! environment it then brings the search index up to date), `sqlite` (the peer, one
+//! transaction per file). No fsync unless `SYNC=1` is set in the
 //! environment (then an fsync per file on both sides, the default durability). Prints wall
 //! and process CPU time (all threads) per round.
 
@@ -33,6 +36,22 @@ fn main() {
                     let _ = s.import_bytes(&f.path, &f.bytes);
                 }
                 if mode == "mnemo-indexed" {
+                    s.update_search_index().expect("index");
+                }
+            }
+            "mnemo-paths" => {
+                let s = Mnemo::open(
+                    dir.path(),
+                    Options {
+                        sync_writes: sync,
+                        ..Options::default()
+                    },
+                )
+                .expect("open");
+                let root = mnemo_benches::transcripts_dir();
+                let paths: Vec<_> = files.iter().map(|f| root.join(&f.path)).collect();
+                s.import_paths(&paths, |_| {}).expect("import_paths");
+                if std::env::var("INDEX").is_ok_and(|v| v == "1") {
                     s.update_search_index().expect("index");
                 }
             }

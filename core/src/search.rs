@@ -90,20 +90,55 @@ fn is_stop_word(w: &str) -> bool {
     )
 }
 
+#[cfg(test)]
 fn is_term_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
 /// Call `f` with each lower-case index term of `text` (alphanumeric runs, `_` included,
 /// 2-32 bytes, stop words dropped), reusing one buffer: no allocation per term.
+///
+/// Scans bytes, decoding a character only where a byte is not ASCII: transcripts are
+/// mostly ASCII, and this is the indexer's inner loop. Gives exactly the terms of
+/// splitting the text on every character that is neither alphanumeric nor `_`
+/// ([`terms_by_chars`], which the tests compare it with).
 pub fn for_each_term(text: &str, mut f: impl FnMut(&str)) {
+    let bytes = text.as_bytes();
     let mut buf = String::new();
-    for word in text.split(|c: char| !is_term_char(c)) {
+    let mut at = 0;
+    while at < bytes.len() {
+        let start = at;
+        let mut ascii = true;
+        while let Some(&b) = bytes.get(at) {
+            if b.is_ascii() {
+                if !(b.is_ascii_alphanumeric() || b == b'_') {
+                    break;
+                }
+                at += 1;
+            } else {
+                match text.get(at..).and_then(|rest| rest.chars().next()) {
+                    Some(c) if c.is_alphanumeric() => {
+                        at += c.len_utf8();
+                        ascii = false;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        if at == start {
+            // A separator: step over it (one character).
+            at += text
+                .get(at..)
+                .and_then(|rest| rest.chars().next())
+                .map_or(1, char::len_utf8);
+            continue;
+        }
+        let word = &text[start..at];
         if !(MIN_TERM..=MAX_TERM).contains(&word.len()) {
             continue;
         }
         buf.clear();
-        if word.is_ascii() {
+        if ascii {
             buf.push_str(word);
             buf.make_ascii_lowercase();
         } else {
@@ -113,6 +148,23 @@ pub fn for_each_term(text: &str, mut f: impl FnMut(&str)) {
             f(&buf);
         }
     }
+}
+
+/// The terms of `text` by splitting on characters: the definition [`for_each_term`]
+/// implements faster.
+#[cfg(test)]
+fn terms_by_chars(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for word in text.split(|c: char| !is_term_char(c)) {
+        if !(MIN_TERM..=MAX_TERM).contains(&word.len()) {
+            continue;
+        }
+        let lower: String = word.chars().flat_map(char::to_lowercase).collect();
+        if !is_stop_word(&lower) {
+            out.push(lower);
+        }
+    }
+    out
 }
 
 /// Split text into lower-case index terms (see [`for_each_term`]).
@@ -476,6 +528,27 @@ mod tests {
             t,
             ["fix", "rocksdb_lock", "error", "src", "main", "rs", "ärger"]
         );
+    }
+
+    #[test]
+    fn byte_scanner_gives_the_terms_of_a_split_on_characters() {
+        let samples = [
+            "Fix the RocksDB_lock error in src/main.rs, a b Ärger",
+            "naïve café ÉCOLE straße ǅemal İstanbul — «quoted» 東京タワー x²+y² ①②",
+            "mixed_ascii_üñíçødé__words and-dashes/paths.rs:42 ____ __a",
+            "",
+            "\u{1F600}emoji\u{1F600} tab\tnew\nline\r\n",
+        ];
+        for text in samples {
+            assert_eq!(tokenize(text), terms_by_chars(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_scanner_agrees_on_any_text(text in "\\PC{0,64}") {
+            proptest::prop_assert_eq!(tokenize(&text), terms_by_chars(&text));
+        }
     }
 
     #[test]
