@@ -262,6 +262,9 @@ pub(crate) fn build_postings<'a>(texts: impl Iterator<Item = &'a str>) -> (Sessi
     (out, total)
 }
 
+/// How long the background indexer waits after being woken before it indexes what came.
+const INDEX_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// The background indexer's flags (see [`Engine::index_in_background`]).
 #[derive(Debug, Default)]
 pub(crate) struct Indexer {
@@ -411,6 +414,14 @@ impl Engine {
             return;
         };
         crate::background::spawn("mnemo-indexer", move || loop {
+            // Let a burst of imports gather first: a pass then indexes them as one page
+            // (fewer postings keys, one write) instead of racing each commit for the
+            // write path. Searches never wait for this: they catch the index up first.
+            std::thread::sleep(INDEX_DELAY);
+            if engine.closed.load(SeqCst) {
+                engine.indexer.running.store(false, SeqCst);
+                break;
+            }
             engine.indexer.again.store(false, SeqCst);
             let _ = engine.run_to_head(&mut SearchIndex::default());
             engine.indexer.running.store(false, SeqCst);

@@ -608,3 +608,33 @@ fn dropping_the_last_handle_closes_while_indexing_runs() {
     assert_eq!(hits.len(), 1);
     assert_eq!(store.update_search_index().unwrap().lag(), 0);
 }
+
+#[test]
+fn the_background_indexer_catches_up_without_a_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    for i in 0..3 {
+        let text = AIDER.replace("client.py", &format!("client_bg{i}.py"));
+        store.import_bytes("a.md", text.as_bytes()).unwrap();
+    }
+    let head = store.last_seq();
+    // No search, no `update_search_index`: the indexer woken by the imports gets there on
+    // its own (a liveness check; the bound is generous, not a timing).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        // Not found until the indexer's first page records its state.
+        let at = match store.projection_status(mnemo::search::SEARCH_INDEX) {
+            Ok(status) => status.checkpoint,
+            Err(Error::NotFound { .. }) => 0,
+            Err(e) => panic!("status: {e}"),
+        };
+        if at >= head {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the indexer stayed at {at} of {head}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
