@@ -217,49 +217,93 @@ fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64> {
     Err(Error::corrupted("posting", "varint too long"))
 }
 
-/// One session's postings: `(term, encoded postings)` sorted by term.
-pub(crate) type SessionPostings = Vec<(String, Vec<u8>)>;
+/// The postings of one page of sessions, gathered term by term as each session is
+/// tokenised: per term, the bytes of its read-model value so far (for each session holding
+/// the term: its id, a varint length, then its postings; see the module docs). One hash
+/// lookup per token and no per-session maps, sorts or merges: the page's terms are sorted
+/// once, when the page is written.
+#[derive(Debug, Default)]
+struct PagePostings {
+    /// Term -> its slot in `slots`.
+    terms: FxHashMap<Box<str>, u32>,
+    slots: Vec<TermSlot>,
+    /// Slots the session being added has touched, in first-touch order.
+    touched: Vec<u32>,
+    /// The session being added: each message's length in tokens.
+    lengths: Vec<u32>,
+    /// Scratch space for one term's postings in one session.
+    scratch: Vec<u8>,
+}
 
-/// Postings of one session and the number of tokens indexed. Pure, so it runs outside the
-/// writer lock; `commit_postings` merges the postings of a commit group into keys.
-pub(crate) fn build_postings<'a>(texts: impl Iterator<Item = &'a str>) -> (SessionPostings, u64) {
-    // term -> [(message index, tf)]; message lengths kept apart, known at message end.
-    let mut postings: FxHashMap<String, Vec<(u32, u32)>> = FxHashMap::default();
-    let mut lengths = Vec::new();
-    for (i, text) in texts.enumerate() {
-        let i = i as u32;
-        let mut len = 0u32;
-        for_each_term(text, |t| {
-            len += 1;
-            match postings.get_mut(t) {
-                Some(list) => match list.last_mut() {
+#[derive(Debug, Default)]
+struct TermSlot {
+    /// The term's value for the page so far.
+    value: Vec<u8>,
+    /// The session being added: `(message index, term frequency)` of each message holding
+    /// the term.
+    current: Vec<(u32, u32)>,
+}
+
+impl PagePostings {
+    /// Add one session's message texts under `id`; returns the tokens indexed.
+    fn add_session<'a>(&mut self, id: &[u8; 16], texts: impl Iterator<Item = &'a str>) -> u64 {
+        self.lengths.clear();
+        for (i, text) in texts.enumerate() {
+            let i = i as u32;
+            let mut len = 0u32;
+            for_each_term(text, |t| {
+                len += 1;
+                let slot = match self.terms.get(t) {
+                    Some(&slot) => slot,
+                    None => {
+                        let slot = self.slots.len() as u32;
+                        self.slots.push(TermSlot::default());
+                        self.terms.insert(t.into(), slot);
+                        slot
+                    }
+                };
+                let entry = &mut self.slots[slot as usize];
+                match entry.current.last_mut() {
                     Some((idx, tf)) if *idx == i => *tf += 1,
-                    _ => list.push((i, 1)),
-                },
-                None => {
-                    postings.insert(t.to_string(), vec![(i, 1)]);
+                    Some(_) => entry.current.push((i, 1)),
+                    None => {
+                        entry.current.push((i, 1));
+                        self.touched.push(slot);
+                    }
                 }
-            }
-        });
-        lengths.push(len);
-    }
-    let total = lengths.iter().map(|&l| u64::from(l)).sum();
-    let mut out: SessionPostings = postings
-        .into_iter()
-        .map(|(term, list)| {
-            let mut value = Vec::with_capacity(list.len() * 3);
+            });
+            self.lengths.push(len);
+        }
+        for &slot in &self.touched {
+            let entry = &mut self.slots[slot as usize];
+            self.scratch.clear();
             let mut prev = 0u32;
-            for (idx, tf) in list {
-                put_varint(&mut value, u64::from(idx - prev));
-                put_varint(&mut value, u64::from(tf));
-                put_varint(&mut value, u64::from(lengths[idx as usize]));
+            for &(idx, tf) in &entry.current {
+                put_varint(&mut self.scratch, u64::from(idx - prev));
+                put_varint(&mut self.scratch, u64::from(tf));
+                put_varint(&mut self.scratch, u64::from(self.lengths[idx as usize]));
                 prev = idx;
             }
-            (term, value)
-        })
-        .collect();
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    (out, total)
+            entry.value.extend_from_slice(id);
+            put_varint(&mut entry.value, self.scratch.len() as u64);
+            entry.value.extend_from_slice(&self.scratch);
+            entry.current.clear();
+        }
+        self.touched.clear();
+        self.lengths.iter().map(|&l| u64::from(l)).sum()
+    }
+
+    /// The page's `(term, value)` pairs in term order; leaves the page empty.
+    fn take_sorted(&mut self) -> Vec<(Box<str>, Vec<u8>)> {
+        let mut slots = std::mem::take(&mut self.slots);
+        let mut out: Vec<(Box<str>, Vec<u8>)> = self
+            .terms
+            .drain()
+            .map(|(term, slot)| (term, std::mem::take(&mut slots[slot as usize].value)))
+            .collect();
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
 }
 
 /// How long the background indexer waits after being woken before it indexes what came.
@@ -276,7 +320,7 @@ pub(crate) struct Indexer {
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     /// Postings of the page's sessions applied so far, written by `end_page`.
-    pending: Vec<([u8; 16], SessionPostings)>,
+    page: PagePostings,
     /// Sequence number of the page's first indexed session.
     first_seq: Option<u64>,
     /// Messages and tokens in `pending`.
@@ -319,16 +363,15 @@ impl Projection for SearchIndex {
             .engine()
             .session_texts(&rec)
             .map_err(|err| err.to_string())?;
-        let (postings, tokens) = build_postings(texts.iter().map(String::as_str));
+        let tokens = self.page.add_session(&id, texts.iter().map(String::as_str));
         self.first_seq.get_or_insert(e.seq);
         self.messages += texts.len() as u64;
         self.tokens += tokens;
-        self.pending.push((id, postings));
         Ok(())
     }
 
     fn end_page(&mut self, view: &mut ViewBatch<'_>) -> std::result::Result<(), String> {
-        let pending = std::mem::take(&mut self.pending);
+        let terms = self.page.take_sorted();
         let (messages, tokens) = (
             std::mem::take(&mut self.messages),
             std::mem::take(&mut self.tokens),
@@ -336,18 +379,8 @@ impl Projection for SearchIndex {
         let Some(first_seq) = self.first_seq.take() else {
             return Ok(());
         };
-        let mut merged: std::collections::BTreeMap<&str, Vec<u8>> =
-            std::collections::BTreeMap::new();
-        for (id, postings) in &pending {
-            for (term, value) in postings {
-                let slot = merged.entry(term.as_str()).or_default();
-                slot.extend_from_slice(id);
-                put_varint(slot, value.len() as u64);
-                slot.extend_from_slice(value);
-            }
-        }
-        for (term, value) in merged {
-            view.put(&KeyBuilder::new().str(term).u64(first_seq).finish(), &value);
+        for (term, value) in &terms {
+            view.put(&KeyBuilder::new().str(term).u64(first_seq).finish(), value);
         }
         let current = view.get(TOTALS_KEY).map_err(|e| e.to_string())?;
         let (m, t) = read_totals(current.as_deref())?;
@@ -559,6 +592,109 @@ mod tests {
         #[test]
         fn byte_scanner_agrees_on_any_text(text in "\\PC{0,64}") {
             proptest::prop_assert_eq!(tokenize(&text), terms_by_chars(&text));
+        }
+    }
+
+    /// The postings of sessions as the index built them before `PagePostings`: a map and a
+    /// sort per session, merged per page in a `BTreeMap`. The reference it must equal.
+    fn reference_page(sessions: &[([u8; 16], Vec<String>)]) -> (Vec<(String, Vec<u8>)>, u64) {
+        let mut merged: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+        let mut total = 0u64;
+        for (id, texts) in sessions {
+            let mut postings: FxHashMap<String, Vec<(u32, u32)>> = FxHashMap::default();
+            let mut lengths = Vec::new();
+            for (i, text) in texts.iter().enumerate() {
+                let i = i as u32;
+                let mut len = 0u32;
+                for_each_term(text, |t| {
+                    len += 1;
+                    let list = postings.entry(t.to_string()).or_default();
+                    match list.last_mut() {
+                        Some((idx, tf)) if *idx == i => *tf += 1,
+                        _ => list.push((i, 1)),
+                    }
+                });
+                lengths.push(len);
+            }
+            total += lengths.iter().map(|&l| u64::from(l)).sum::<u64>();
+            let mut terms: Vec<_> = postings.into_iter().collect();
+            terms.sort();
+            for (term, list) in terms {
+                let mut value = Vec::new();
+                let mut prev = 0u32;
+                for (idx, tf) in list {
+                    put_varint(&mut value, u64::from(idx - prev));
+                    put_varint(&mut value, u64::from(tf));
+                    put_varint(&mut value, u64::from(lengths[idx as usize]));
+                    prev = idx;
+                }
+                let slot = merged.entry(term).or_default();
+                slot.extend_from_slice(id);
+                put_varint(slot, value.len() as u64);
+                slot.extend_from_slice(&value);
+            }
+        }
+        (merged.into_iter().collect(), total)
+    }
+
+    fn page_of(sessions: &[([u8; 16], Vec<String>)]) -> (Vec<(String, Vec<u8>)>, u64) {
+        let mut page = PagePostings::default();
+        let total = sessions
+            .iter()
+            .map(|(id, texts)| page.add_session(id, texts.iter().map(String::as_str)))
+            .sum();
+        let terms = page.take_sorted();
+        assert!(
+            page.terms.is_empty() && page.slots.is_empty(),
+            "a taken page is empty"
+        );
+        (
+            terms
+                .into_iter()
+                .map(|(t, v)| (t.into_string(), v))
+                .collect(),
+            total,
+        )
+    }
+
+    #[test]
+    fn page_postings_equal_the_per_session_merge() {
+        let sessions = vec![
+            (
+                [1u8; 16],
+                vec![
+                    "Fix the flaky websocket test in tests/ws.rs".to_string(),
+                    "the test fails because the server closes the socket; fix: retry".into(),
+                    String::new(),
+                    "retry retry RETRY".into(),
+                ],
+            ),
+            (
+                [2u8; 16],
+                vec!["websocket server retry policy, naïve café".into()],
+            ),
+            (
+                [3u8; 16],
+                vec!["no terms here: a an the".into(), "Websocket".into()],
+            ),
+        ];
+        assert_eq!(page_of(&sessions), reference_page(&sessions));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn page_postings_equal_the_per_session_merge_on_any_texts(
+            sessions in proptest::collection::vec(
+                proptest::collection::vec("(ab|cd|ef|gh|the| |\\.|x{2,3}|\\PC){0,12}", 0..5),
+                0..6,
+            )
+        ) {
+            let sessions: Vec<([u8; 16], Vec<String>)> = sessions
+                .into_iter()
+                .enumerate()
+                .map(|(i, texts)| ([i as u8; 16], texts))
+                .collect();
+            proptest::prop_assert_eq!(page_of(&sessions), reference_page(&sessions));
         }
     }
 

@@ -33,8 +33,8 @@ pub struct Counters {
     pub log_stored_bytes: u64,
     /// Blob bytes not stored because the same content was already stored.
     pub dedup_bytes: u64,
-    /// Tokens in the search index (which follows imports in the background; see
-    /// [`crate::Mnemo::update_search_index`]).
+    /// Tokens in the search index. The index follows imports in the background; `stats`
+    /// catches it up first, as a search does, so this counts every session imported before.
     pub tokens: u64,
     /// Prompt template versions stored.
     pub prompt_versions: u64,
@@ -127,6 +127,9 @@ impl Engine {
             .unwrap_or_else(|e| e.into_inner())
             .stats
             .clone();
+        // Like a search, stats see every session imported before them: the index is caught
+        // up first (a no-op when the background indexer already is).
+        self.run_to_head(&mut crate::search::SearchIndex::default())?;
         counters.tokens = self.index_totals()?.1;
         let g = self.db()?;
         let mut column_families = Vec::new();
