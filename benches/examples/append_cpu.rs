@@ -16,7 +16,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let events: Vec<_> = (0..n).map(event).collect();
     let copies: Vec<Vec<_>> = events.chunks(1000).map(|c| c.to_vec()).collect();
-    let (t, cpu) = (std::time::Instant::now(), process_cpu());
+    let (t, cpu) = (std::time::Instant::now(), mnemo_benches::process_cpu());
     match which.as_str() {
         "mnemo" => {
             let s = open_mnemo(dir.path(), sync);
@@ -61,7 +61,7 @@ fn main() {
             }
         }
     }
-    let (wall, cpu) = (t.elapsed(), process_cpu() - cpu);
+    let (wall, cpu) = (t.elapsed(), mnemo_benches::process_cpu() - cpu);
     println!(
         "{which}: {n} events in {wall:?} wall, {cpu:?} CPU (all threads): {:.0} ns CPU per event",
         cpu.as_nanos() as f64 / n as f64
@@ -75,15 +75,4 @@ fn open_mnemo(dir: &std::path::Path, sync: bool) -> Mnemo {
         ..Options::default()
     };
     Mnemo::open(dir, options).expect("open")
-}
-
-/// CPU time of the whole process so far (every thread, RocksDB's background ones too).
-fn process_cpu() -> std::time::Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }

@@ -20,7 +20,7 @@ fn main() {
     let mb = total_bytes(&files) as f64 / 1e6;
     for _ in 0..rounds {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (t, cpu) = (std::time::Instant::now(), process_cpu());
+        let (t, cpu) = (std::time::Instant::now(), mnemo_benches::process_cpu());
         match mode.as_str() {
             "mnemo" | "mnemo-notrain" | "mnemo-indexed" => {
                 let s = Mnemo::open(
@@ -62,22 +62,11 @@ fn main() {
                 }
             }
         }
-        let (wall, cpu) = (t.elapsed(), process_cpu() - cpu);
+        let (wall, cpu) = (t.elapsed(), mnemo_benches::process_cpu() - cpu);
         println!(
             "{mode}: {mb:.1} MB in {wall:?} wall ({:.1} MB/s), {cpu:?} CPU ({:.1} MB per CPU-second)",
             mb / wall.as_secs_f64(),
             mb / cpu.as_secs_f64()
         );
     }
-}
-
-/// CPU time of the whole process so far (every thread).
-fn process_cpu() -> std::time::Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }

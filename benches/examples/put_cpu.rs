@@ -37,7 +37,7 @@ fn main() {
         _ => Vec::new(),
     };
     let body = "Review {{file}} for {{concern}} and report {{format}}.";
-    let (start, cpu) = (Instant::now(), process_cpu());
+    let (start, cpu) = (Instant::now(), mnemo_benches::process_cpu());
     if mode == "session" {
         for item in &items {
             store.import_bytes("t.md", item).expect("import");
@@ -49,21 +49,10 @@ fn main() {
                 .expect("add_prompt");
         }
     }
-    let (wall, cpu) = (start.elapsed(), process_cpu() - cpu);
+    let (wall, cpu) = (start.elapsed(), mnemo_benches::process_cpu() - cpu);
     println!(
         "{mode}: {n} puts, {:.1} µs wall, {:.1} µs CPU per put",
         wall.as_secs_f64() * 1e6 / n as f64,
         cpu.as_secs_f64() * 1e6 / n as f64
     );
-}
-
-/// CPU time of the whole process so far (every thread).
-fn process_cpu() -> std::time::Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
