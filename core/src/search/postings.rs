@@ -380,6 +380,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn decoders_never_panic_on_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            if let Ok(groups) = decode_group(&bytes) {
+                for (_, postings) in groups {
+                    let _ = decode_postings(postings);
+                }
+            }
+            let _ = decode_postings(&bytes);
+        }
+    }
+
     #[test]
     fn runs_split_by_text_cover_every_session_in_order() {
         let sessions: Vec<([u8; 16], Vec<String>)> = (0..10u8)
