@@ -237,6 +237,11 @@ pub(crate) struct Engine {
     pub dict_lock: Mutex<()>,
     pub feed: Feed,
     pub closed: AtomicBool,
+    /// Moves on after every commit that changed a context-view row (sessions, sources,
+    /// prompts, workflows) and after a context-views rebuild switched generations: a cache
+    /// of view rows read at one value stays valid while it holds (`prompts::PromptCache`),
+    /// whatever else (host events, projections) is written meanwhile.
+    pub views_epoch: AtomicU64,
     pub max_event_bytes: usize,
     pub blob_cache: Option<crate::blobs::BlobCache>,
     pub upcasters: crate::events::upcast::Upcasters,
@@ -409,6 +414,7 @@ impl Engine {
             dict_lock: Mutex::new(()),
             feed: Feed::new(last_seq),
             closed: AtomicBool::new(false),
+            views_epoch: AtomicU64::new(0),
             max_event_bytes: options.max_event_bytes,
             blob_cache: crate::blobs::blob_cache(options.blob_cache_bytes),
             upcasters: Default::default(),
@@ -513,6 +519,9 @@ impl Engine {
             }
         }
         *g = Some(open);
+        // Readers now see the new generation's rows.
+        self.views_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         result
     }
 }

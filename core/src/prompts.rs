@@ -140,12 +140,13 @@ fn stream(name: &str) -> String {
 }
 
 /// Templates recently read through [`crate::Mnemo::prompt`], by name and selector (`latest`,
-/// or the label or version asked for), each
-/// with the RocksDB sequence number read just before it. An entry is used only while that
-/// is still the database's latest sequence number, i.e. while nothing at all has been
-/// written since (any commit, to any stream, invalidates every entry), so it can never
-/// return what a completed write replaced. It saves the point read and the decoding of hot
-/// templates in read-mostly workloads. Bounded in bytes ([`PromptCache::BYTES`]).
+/// or the label or version asked for), each with the engine's views epoch read just before
+/// it (`Engine::views_epoch`, which moves on after every commit that changes a context-view
+/// row, before the commit is acknowledged, and when a rebuild switches generations). An
+/// entry is used only while the epoch still has that value, so it can never return what a
+/// completed write replaced; host events and projections do not move the epoch, so a hot
+/// template stays cached while a host appends. It saves the point reads and the decoding of
+/// hot templates. Bounded in bytes ([`PromptCache::BYTES`]).
 pub(crate) struct PromptCache(
     quick_cache::sync::Cache<CacheKey, (u64, Arc<PromptTemplate>), PromptWeighter>,
 );
@@ -410,8 +411,10 @@ impl Engine {
             None | Some(LATEST) => (true, ""),
             Some(s) => (false, s),
         };
-        // Read before the template: a write after this makes the entry unusable.
-        let seq = self.db()?.db().latest_sequence_number();
+        // Read before the template: a view change after this makes the entry unusable.
+        // (A closed store answers nothing, whatever is cached.)
+        drop(self.db()?);
+        let seq = self.views_epoch.load(std::sync::atomic::Ordering::SeqCst);
         // A stale entry costs a reference count, not a copy of the template.
         if let Some((at, t)) = cache.0.get(&KeyRef(name, latest, sel)) {
             if at == seq {

@@ -638,3 +638,34 @@ fn the_background_indexer_catches_up_without_a_search() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn a_cached_prompt_never_outlives_a_write_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.add_prompt("p", "first {{x}}").unwrap();
+    assert_eq!(store.prompt("p", None).unwrap().version, 1);
+    // Host events leave the views alone: the cached template is still the answer.
+    for _ in 0..3 {
+        store
+            .append(
+                "host-stream",
+                Expected::Any,
+                vec![mnemo::EventData::new("noted", &b"{}"[..])],
+            )
+            .unwrap();
+        assert_eq!(store.prompt("p", None).unwrap().body, "first {{x}}");
+    }
+    // Every write to the template shows at once, through the same cache.
+    store.add_prompt("p", "second {{x}}").unwrap();
+    assert_eq!(store.prompt("p", None).unwrap().body, "second {{x}}");
+    store.label_prompt("p", "production", 1).unwrap();
+    assert_eq!(store.prompt("p", Some("production")).unwrap().version, 1);
+    store.label_prompt("p", "production", 2).unwrap();
+    assert_eq!(store.prompt("p", Some("production")).unwrap().version, 2);
+    // A rebuild switches readers to rows it wrote afresh: the answers stay the same.
+    store.rebuild_context_views().unwrap();
+    assert_eq!(store.prompt("p", Some("production")).unwrap().version, 2);
+    store.add_prompt("p", "third {{x}}").unwrap();
+    assert_eq!(store.prompt("p", None).unwrap().version, 3);
+}

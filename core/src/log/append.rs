@@ -231,6 +231,11 @@ impl Engine {
             writer.save_stats(&g, &mut batch, seq - 1)?;
         }
         g.db().write_opt(batch, &self.write_options())?;
+        if views_changed {
+            // After the rows are visible, before the commit is acknowledged.
+            self.views_epoch
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         writer.next_seq = seq;
         writer.head_hash = head;
         writer.remember_versions(versions);
