@@ -145,7 +145,13 @@ pub(crate) struct SourceRecord {
 
 /// Hex form of a binary id.
 pub(crate) fn id_to_hex(id: &[u8]) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(id.len() * 2);
+    for &b in id {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// The binary id a full 32-digit hex id names (either case), or `None` for anything else
@@ -567,6 +573,14 @@ pub fn collect_files(path: &Path) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_ids_are_lower_case_two_digits_per_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(id_to_hex(&bytes), expected);
+        assert_eq!(id_to_hex(&[]), "");
+    }
 
     #[test]
     fn full_ids_parse_in_either_case_and_nothing_else_does() {
