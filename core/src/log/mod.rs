@@ -370,6 +370,15 @@ pub(crate) fn now_millis() -> Millis {
 /// version key is kept: writing one per stream per commit into a memtable full of that
 /// key's earlier versions cost a single-event append a quarter of its time.
 fn stream_version(g: &DbGuard<'_>, stream: &str) -> Result<Option<u64>> {
+    // Every stream's first run starts at version 1 and runs are never removed: one point
+    // read (bloom filters, no iterator) answers "no events yet", the common case for the
+    // streams an import creates, where a seek would build an iterator over every level.
+    let first = g
+        .db()
+        .get_pinned_cf(g.cf(CF_STREAM_INDEX), stream_index_key(stream, 1))?;
+    if first.is_none() {
+        return Ok(None);
+    }
     let prefix = stream_index_prefix(stream);
     let mut it = g.db().raw_iterator_cf(g.cf(CF_STREAM_INDEX));
     it.seek_for_prev(stream_index_key(stream, u64::MAX));
