@@ -27,18 +27,10 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, SamplingMode, Throughput};
 use mnemo::{Mnemo, Options};
 use mnemo_benches::{
-    data_dir, dir_bytes, groups, load_transcripts, percentile, plain_zstd_baseline, shuffle,
-    total_bytes, transcripts_dir, SqliteStore, Transcript,
+    data_dir, dir_bytes, groups, load_transcripts, mnemo_options, percentile, plain_zstd_baseline,
+    shuffle, total_bytes, transcripts_dir, SqliteStore, Transcript,
 };
 use tempfile::TempDir;
-
-/// Mnemo's options: default (fsync per commit) or without fsync.
-fn mnemo_options(durable: bool) -> Options {
-    Options {
-        sync_writes: durable,
-        ..Options::default()
-    }
-}
 
 /// Imports `files` into a fresh Mnemo store in `dir`; returns the time spent importing (store
 /// open and close excluded) and the store.

@@ -40,7 +40,7 @@ use mnemo::{EventData, EventFilter, Expected, Mnemo, Options, ReadDirection};
 use mnemo_benches::events::{
     event, probe_payload, probe_sent_ns, stream_name, RawRocks, SqliteEventStore, STREAMS,
 };
-use mnemo_benches::{dir_bytes, percentile, shuffle};
+use mnemo_benches::{dir_bytes, mnemo_options, percentile, shuffle};
 use tempfile::TempDir;
 
 /// Events per commit in `append_batched` (and in filling the read benchmarks' stores).
@@ -51,14 +51,6 @@ const POOL: usize = 10_000;
 const SCAN_PAGE: usize = 1_000;
 /// Minimum time between the starts of two probe appends in the latency report.
 const PROBE_SPACING: Duration = Duration::from_micros(200);
-
-/// Mnemo's options: default (fsync per commit) or without fsync.
-fn mnemo_options(durable: bool) -> Options {
-    Options {
-        sync_writes: durable,
-        ..Options::default()
-    }
-}
 
 /// The expected version of a stream at `version` (0 = no events yet).
 fn expected(version: u64) -> Expected {

@@ -4,7 +4,7 @@
 //! (default 200,000) in commits of 1,000 to one stream, without fsync, and prints the
 //! wall time.
 
-use mnemo::{Expected, Mnemo, Options};
+use mnemo::{Expected, Mnemo};
 use mnemo_benches::events::{event, RawRocks};
 
 fn main() {
@@ -70,9 +70,5 @@ fn main() {
 
 /// A fresh store in `dir`, fsyncing every commit when `sync`.
 fn open_mnemo(dir: &std::path::Path, sync: bool) -> Mnemo {
-    let options = Options {
-        sync_writes: sync,
-        ..Options::default()
-    };
-    Mnemo::open(dir, options).expect("open")
+    Mnemo::open(dir, mnemo_benches::mnemo_options(sync)).expect("open")
 }

@@ -9,7 +9,7 @@
 //! and process CPU time (all threads) per round.
 
 use mnemo::{Mnemo, Options};
-use mnemo_benches::{load_transcripts, total_bytes, SqliteStore};
+use mnemo_benches::{load_transcripts, mnemo_options, total_bytes, SqliteStore};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -26,9 +26,8 @@ fn main() {
                 let s = Mnemo::open(
                     dir.path(),
                     Options {
-                        sync_writes: sync,
                         dictionary_training_bytes: if mode == "mnemo" { 1 << 20 } else { 0 },
-                        ..Options::default()
+                        ..mnemo_options(sync)
                     },
                 )
                 .expect("open");
@@ -40,14 +39,7 @@ fn main() {
                 }
             }
             "mnemo-paths" => {
-                let s = Mnemo::open(
-                    dir.path(),
-                    Options {
-                        sync_writes: sync,
-                        ..Options::default()
-                    },
-                )
-                .expect("open");
+                let s = Mnemo::open(dir.path(), mnemo_options(sync)).expect("open");
                 let root = mnemo_benches::transcripts_dir();
                 let paths: Vec<_> = files.iter().map(|f| root.join(&f.path)).collect();
                 s.import_paths(&paths, |_| {}).expect("import_paths");

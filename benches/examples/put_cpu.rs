@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use mnemo::{Mnemo, Options};
+use mnemo::Mnemo;
 
 const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -17,14 +17,7 @@ fn main() {
     let mode = args.next().unwrap_or_else(|| "session".into());
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Mnemo::open(
-        dir.path(),
-        Options {
-            sync_writes: false,
-            ..Options::default()
-        },
-    )
-    .expect("open");
+    let store = Mnemo::open(dir.path(), mnemo_benches::mnemo_options(false)).expect("open");
     let text = std::fs::read_to_string(SAMPLE).expect("sample transcript");
     let marker = "Can you find out why?";
     let items: Vec<Vec<u8>> = match mode.as_str() {

@@ -512,6 +512,15 @@ fn insert_parsed(
     Ok(ids)
 }
 
+/// Mnemo's options in the benchmarks and probes: the defaults, with an fsync per commit
+/// (`sync_writes`, the default durability) or without.
+pub fn mnemo_options(sync_writes: bool) -> mnemo::Options {
+    mnemo::Options {
+        sync_writes,
+        ..mnemo::Options::default()
+    }
+}
+
 /// CPU time of the whole process so far (every thread, RocksDB's and Mnemo's background
 /// ones too): the probes in `examples/` report it beside wall time, as it is steadier on a
 /// shared machine.
@@ -550,14 +559,7 @@ mod tests {
     fn sqlite_and_mnemo_return_the_same_messages() {
         let dir = tempfile::tempdir().unwrap();
         let mut sqlite = SqliteStore::open(dir.path().join("peer.sqlite"), false).unwrap();
-        let mnemo = mnemo::Mnemo::open(
-            dir.path().join("mnemo"),
-            mnemo::Options {
-                sync_writes: false,
-                ..mnemo::Options::default()
-            },
-        )
-        .unwrap();
+        let mnemo = mnemo::Mnemo::open(dir.path().join("mnemo"), mnemo_options(false)).unwrap();
         let files = samples();
         assert!(!files.is_empty());
         let mut compared = 0;
