@@ -139,15 +139,13 @@ impl Dictionary {
     /// training threshold is set that low) go to zstd's searching trainer instead, which
     /// is cheap on so little.
     pub fn train(samples: &[Vec<u8>], max_size: usize) -> Result<Vec<u8>> {
-        Self::train_fixed(samples, max_size).or_else(|_| {
-            zstd::dict::from_samples(samples, max_size)
-                .map_err(|e| Error::InvalidInput(format!("dictionary training failed: {e}")))
-        })
+        Self::train_fixed(samples, max_size)
+            .or_else(|_| zstd::dict::from_samples(samples, max_size).map_err(training_failed))
     }
 
     fn train_fixed(samples: &[Vec<u8>], max_size: usize) -> Result<Vec<u8>> {
-        let failed = |why: &str| Error::InvalidInput(format!("dictionary training failed: {why}"));
-        let count = u32::try_from(samples.len()).map_err(|_| failed("too many samples"))?;
+        let count =
+            u32::try_from(samples.len()).map_err(|_| training_failed("too many samples"))?;
         let sizes: Vec<usize> = samples.iter().map(Vec::len).collect();
         let continuous = samples.concat();
         let mut dict = vec![0u8; max_size];
@@ -173,11 +171,16 @@ impl Dictionary {
         // SAFETY: plain functions on a result code; the name is a static C string.
         if unsafe { zstd_sys::ZDICT_isError(written) } != 0 {
             let name = unsafe { std::ffi::CStr::from_ptr(zstd_sys::ZDICT_getErrorName(written)) };
-            return Err(failed(&name.to_string_lossy()));
+            return Err(training_failed(name.to_string_lossy()));
         }
         dict.truncate(written);
         Ok(dict)
     }
+}
+
+/// The error of a dictionary training that could not learn from its samples.
+fn training_failed(why: impl std::fmt::Display) -> Error {
+    Error::InvalidInput(format!("dictionary training failed: {why}"))
 }
 
 /// Compresses and seals values; holds the dictionaries in memory.

@@ -10,7 +10,7 @@ type FxHashMap<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher
 /// A page's `(term, value)` pairs, in term order.
 pub(crate) type PageTerms = Vec<(Box<str>, Vec<u8>)>;
 
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -18,7 +18,7 @@ pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-pub(crate) fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64> {
+fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let b = *bytes

@@ -1,8 +1,8 @@
 //! Index terms: how message text and queries are cut into the terms the index keys on
 //! (alphanumeric runs, `_` included, lower-cased, 2-32 bytes, stop words dropped).
 
-pub(crate) const MIN_TERM: usize = 2;
-pub(crate) const MAX_TERM: usize = 32;
+const MIN_TERM: usize = 2;
+const MAX_TERM: usize = 32;
 
 #[cfg(test)]
 const STOP_WORDS: &[&str] = &[
