@@ -274,6 +274,7 @@ impl Engine {
         files: &[PathBuf],
         mut done: impl FnMut(usize, &Path),
     ) -> Vec<Result<ImportedFile>> {
+        let _hold = self.hold_indexer();
         let mut results: Vec<Option<Result<ImportedFile>>> =
             (0..files.len()).map(|_| None).collect();
         let next = AtomicUsize::new(0);

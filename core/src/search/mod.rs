@@ -78,6 +78,21 @@ const INDEX_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
 pub(crate) struct Indexer {
     running: std::sync::atomic::AtomicBool,
     again: std::sync::atomic::AtomicBool,
+    /// Bulk imports in progress ([`Engine::hold_indexer`]): while any runs, the indexer
+    /// waits, so the import has the cores to itself; it catches up when the last one ends.
+    held: std::sync::atomic::AtomicUsize,
+}
+
+/// Keeps the background indexer waiting while alive (see [`Engine::hold_indexer`]).
+pub(crate) struct IndexerHold<'a>(&'a Engine);
+
+impl Drop for IndexerHold<'_> {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.0.indexer.held.fetch_sub(1, SeqCst) == 1 && self.0.indexer.again.load(SeqCst) {
+            self.0.index_in_background();
+        }
+    }
 }
 
 /// The search index projection: postings of every imported session's messages.
@@ -160,7 +175,7 @@ impl Engine {
     pub(crate) fn index_in_background(&self) {
         use std::sync::atomic::Ordering::SeqCst;
         self.indexer.again.store(true, SeqCst);
-        if self.indexer.running.swap(true, SeqCst) {
+        if self.indexer.held.load(SeqCst) > 0 || self.indexer.running.swap(true, SeqCst) {
             return;
         }
         let Some(engine) = self.me.upgrade() else {
@@ -172,7 +187,8 @@ impl Engine {
             // (fewer postings keys, one write) instead of racing each commit for the
             // write path. Searches never wait for this: they catch the index up first.
             std::thread::sleep(INDEX_DELAY);
-            if engine.closed.load(SeqCst) {
+            // Closed, or a bulk import began: stop (`again` stays set for the import's end).
+            if engine.closed.load(SeqCst) || engine.indexer.held.load(SeqCst) > 0 {
                 engine.indexer.running.store(false, SeqCst);
                 break;
             }
@@ -187,6 +203,16 @@ impl Engine {
                 break;
             }
         });
+    }
+
+    /// Hold the background indexer back until the returned guard drops: a bulk import
+    /// ([`Engine::import_many`]) gets both cores, and the index is then built in one pass
+    /// behind it. Searches are unaffected: they always catch the index up first.
+    pub(crate) fn hold_indexer(&self) -> IndexerHold<'_> {
+        self.indexer
+            .held
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        IndexerHold(self)
     }
 
     /// Key prefix of the search index's active generation in `views`.
@@ -279,5 +305,45 @@ impl Engine {
             .collect();
         hits.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
         Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Error, Mnemo, Options};
+    use std::time::{Duration, Instant};
+
+    const SAMPLE: &[u8] = include_bytes!(
+        "../../../examples/transcripts/specstory/2025-06-02_14-05-debugging-a-flaky-websocket-test.md"
+    );
+
+    /// How far the search index has caught up (0 before its first page).
+    fn indexed_through(store: &Mnemo) -> u64 {
+        match store.projection_status(super::SEARCH_INDEX) {
+            Ok(status) => status.checkpoint,
+            Err(Error::NotFound { .. }) => 0,
+            Err(e) => panic!("status: {e}"),
+        }
+    }
+
+    /// While a bulk import holds the indexer, imports do not start it; when the hold ends,
+    /// it catches up on its own (no search needed).
+    #[test]
+    fn a_held_indexer_starts_when_the_hold_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Mnemo::open(dir.path(), Options::default()).unwrap();
+        let hold = store.engine().hold_indexer();
+        store.import_bytes("a.md", SAMPLE).unwrap();
+        let head = store.last_seq();
+        // Ten times the indexer's wake-up delay: unheld, it would have indexed by now.
+        std::thread::sleep(super::INDEX_DELAY * 10);
+        assert_eq!(indexed_through(&store), 0);
+        drop(hold);
+        // A liveness check; the bound is generous, not a timing.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while indexed_through(&store) < head {
+            assert!(Instant::now() < deadline, "the indexer never caught up");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
