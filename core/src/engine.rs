@@ -247,6 +247,8 @@ pub(crate) struct Engine {
     pub upcasters: crate::events::upcast::Upcasters,
     /// One lock per host projection, so two runners never apply the same events twice.
     pub projection_locks: Mutex<std::collections::HashMap<String, Arc<Mutex<()>>>>,
+    /// Group commit of durable writes (`log::GroupSync`).
+    pub group_sync: crate::log::GroupSync,
     write_opts_sync: bool,
 }
 
@@ -419,6 +421,7 @@ impl Engine {
             blob_cache: crate::blobs::blob_cache(options.blob_cache_bytes),
             upcasters: Default::default(),
             projection_locks: Mutex::new(Default::default()),
+            group_sync: Default::default(),
         }))
     }
 
@@ -435,6 +438,11 @@ impl Engine {
         let mut w = WriteOptions::default();
         w.set_sync(self.write_opts_sync);
         w
+    }
+
+    /// Whether commits are acknowledged only once durable (`Options::sync_writes`).
+    pub fn sync_writes(&self) -> bool {
+        self.write_opts_sync
     }
 
     /// Close the database: flushes, releases the directory lock, wakes feed waiters.
@@ -455,7 +463,9 @@ impl Engine {
         }
         let mut g = self.db.write().unwrap_or_else(|e| e.into_inner());
         if let Some(open) = g.take() {
-            let _ = open.db.flush_wal(true);
+            if open.db.flush_wal(true).is_ok() {
+                self.group_sync.all_durable();
+            }
             drop(open);
         }
         self.feed.wake_all();

@@ -64,12 +64,25 @@ impl Engine {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let saved_stats = writer.stats.clone();
         match self.commit_locked(&mut writer, batches, project) {
-            Ok((landed, out)) => {
+            Ok((landed, out)) if !self.sync_writes() => {
                 // Publish under the writer lock so the feed's position only moves forward.
                 if let Some(last) = landed.last() {
                     self.feed.publish(last.last_seq);
                 }
                 drop(writer);
+                Ok((landed, out))
+            }
+            Ok((landed, out)) => {
+                // Written without a sync: sync outside the writer lock, so commits behind
+                // this one write meanwhile and share the next sync (`log::group_sync`).
+                let ticket = self.group_sync.written();
+                drop(writer);
+                self.sync_through(ticket)?;
+                // Published once durable; `publish` keeps the highest of concurrent ones,
+                // and a durable commit implies every earlier one is.
+                if let Some(last) = landed.last() {
+                    self.feed.publish(last.last_seq);
+                }
                 Ok((landed, out))
             }
             Err(e) => {
@@ -86,6 +99,7 @@ impl Engine {
         project: impl FnOnce(&DbGuard<'_>, &mut WriterState, &mut WriteBatch) -> Result<T>,
     ) -> Result<(Vec<AppendResult>, T)> {
         let g = self.db()?;
+        self.group_sync.check()?;
         // Each stream's version as this commit moves it (None: no events yet).
         let mut versions: FxHashMap<String, Option<u64>> = FxHashMap::default();
         let timestamp = now_millis();
@@ -230,7 +244,8 @@ impl Engine {
         if views_changed || writer.unsaved_commits >= STATS_SAVE_EVERY {
             writer.save_stats(&g, &mut batch, seq - 1)?;
         }
-        g.db().write_opt(batch, &self.write_options())?;
+        // Durable commits sync after the writer lock is released (`log::group_sync`).
+        g.db().write_opt(batch, &rocksdb::WriteOptions::default())?;
         if views_changed {
             // After the rows are visible, before the commit is acknowledged.
             self.views_epoch

@@ -15,8 +15,11 @@
 mod append;
 pub mod block;
 pub mod commits;
+mod group_sync;
 mod read;
 mod verify;
+
+pub(crate) use group_sync::GroupSync;
 
 use rocksdb::{IteratorMode, DB};
 use serde::{Deserialize, Serialize};
