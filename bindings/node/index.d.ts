@@ -425,6 +425,11 @@ export declare class Mnemo {
 
   /** Imports one transcript from memory (format detected from content). */
   importBytes(name: string, data: Uint8Array | ArrayBuffer | ArrayBufferView | string): Promise<ImportedFile>
+  /**
+   * `importBytes(name, data)`, synchronously: runs on the calling thread, which waits for the
+   * commit (its fsync too with `syncWrites`), and throws instead of rejecting.
+   */
+  importBytesSync(name: string, data: Uint8Array | ArrayBuffer | ArrayBufferView | string): ImportedFile
   /** Imports one transcript file. */
   importFile(path: string): Promise<ImportedFile>
   /** Imports files and folders; each file is all-or-nothing, bad files are reported. */
@@ -456,6 +461,8 @@ export declare class Mnemo {
 
   /** Adds a new version of prompt template `name`; variables are `{{name}}` placeholders. */
   addPrompt(name: string, body: string): Promise<PromptTemplate>
+  /** `addPrompt(name, body)`, synchronously (on the calling thread, like `importBytesSync`). */
+  addPromptSync(name: string, body: string): PromptTemplate
   /** Template `name` at a version number or label (default: the newest). */
   prompt(name: string, at?: PromptSelector | null): Promise<PromptTemplate>
   /**
@@ -506,6 +513,8 @@ export declare class Mnemo {
 
   /** Appends events to host stream `stream` atomically; `ConflictError` if not at `expected`. */
   append(stream: string, events: EventInput[], options?: AppendOptions | null): Promise<AppendResult>
+  /** `append(stream, events, options)`, synchronously (on the calling thread, like `importBytesSync`). */
+  appendSync(stream: string, events: EventInput[], options?: AppendOptions | null): AppendResult
   /** Appends to several streams in one atomic commit. */
   appendMany(batches: AppendBatch[]): Promise<AppendResult[]>
   /** Events of `stream`, forward or backward; `NotFoundError` for a stream with no events. */

@@ -14,7 +14,9 @@
  * `close()` (the final flush; `closeAsync()` avoids even that) and in the `*Sync` reads
  * (`promptSync`, `sessionSync`, `exportSessionSync`...), which run on the calling thread
  * like better-sqlite3's calls: a point read served from memory takes microseconds, less
- * than the round trip of a Promise through the pool.
+ * than the round trip of a Promise through the pool. The `*Sync` writes (`addPromptSync`,
+ * `importBytesSync`, `appendSync`) also run on the calling thread, which then waits for the
+ * commit (its fsync with `syncWrites`), as a better-sqlite3 write does.
  *
  * @example
  * const { Mnemo } = require('mnemo-node')
@@ -613,6 +615,11 @@ class Mnemo {
     return settle(() => this.#native.importBytes(str(name, 'name'), bytes(data, 'data')))
   }
 
+  /** `importBytes(name, data)` on the calling thread (see "Synchronous writes" in the README). */
+  importBytesSync(name, data) {
+    return JSON.parse(now(() => this.#native.importBytesSync(str(name, 'name'), bytes(data, 'data'))))
+  }
+
   /** Imports one transcript file. */
   importFile(path) {
     return settle(() => this.#native.importFile(str(path, 'path')))
@@ -712,6 +719,11 @@ class Mnemo {
   /** Adds a new version of prompt template `name`; variables are `{{name}}` placeholders. */
   addPrompt(name, body) {
     return settle(() => this.#native.addPrompt(str(name, 'name'), str(body, 'body')))
+  }
+
+  /** `addPrompt(name, body)` on the calling thread (see "Synchronous writes" in the README). */
+  addPromptSync(name, body) {
+    return JSON.parse(now(() => this.#native.addPromptSync(str(name, 'name'), str(body, 'body'))))
   }
 
   /** Template `name` at a version number or label (default: the newest). */
@@ -894,6 +906,14 @@ class Mnemo {
     return settle(() => {
       const o = optObject(options, 'options')
       return this.#native.append(str(stream, 'stream'), events(events_, 'events'), expected(o.expected, 'options.expected'))
+    })
+  }
+
+  /** `append(stream, events, options)` on the calling thread (see "Synchronous writes" in the README). */
+  appendSync(stream, events_, options) {
+    return now(() => {
+      const o = optObject(options, 'options')
+      return this.#native.appendSync(str(stream, 'stream'), events(events_, 'events'), expected(o.expected, 'options.expected'))
     })
   }
 

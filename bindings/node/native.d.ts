@@ -22,6 +22,11 @@ export declare class NativeMnemo {
   closeAsync(): Promise<void>
   /** Imports one transcript from memory; `name` is kept as the source path. */
   importBytes(name: string, bytes: Uint8Array): Promise<ImportedFile>
+  /**
+   * `import_bytes` on the calling thread (the JS thread waits for the commit), as JSON
+   * text.
+   */
+  importBytesSync(name: string, bytes: Uint8Array): string
   /** Imports one transcript file. */
   importFile(path: string): Promise<ImportedFile>
   /**
@@ -54,6 +59,11 @@ export declare class NativeMnemo {
   sessionSource(id: string): Promise<string>
   /** Adds a new version of prompt template `name`. */
   addPrompt(name: string, body: string): Promise<PromptTemplate>
+  /**
+   * `add_prompt` on the calling thread (the JS thread waits for the commit), as JSON
+   * text.
+   */
+  addPromptSync(name: string, body: string): string
   /** Template `name` at a version number or label (absent or `latest` = newest). */
   prompt(name: string, at?: string | undefined | null): Promise<PromptTemplate>
   /** `prompt` on the calling thread, as JSON text. */
@@ -109,6 +119,8 @@ export declare class NativeMnemo {
    * (`"any"`, `"no_stream"` or a version); otherwise `conflict` and nothing is written.
    */
   append(stream: string, events: Array<EventInput>, expected?: 'any' | 'no_stream' | number | undefined | null): Promise<AppendResult>
+  /** `append` on the calling thread (the JS thread waits for the commit). */
+  appendSync(stream: string, events: Array<EventInput>, expected?: 'any' | 'no_stream' | number | undefined | null): AppendResult
   /**
    * Appends to several streams in one atomic commit: every expected version must hold,
    * or nothing is written.

@@ -2,8 +2,8 @@
 //!
 //! `index.js` wraps it in the exported `Mnemo` class (argument checks, error subclasses,
 //! async iterator, `Symbol.dispose`). Each method here only converts arguments, calls the
-//! core on libuv's pool (see `task`) and converts the result; the `*_sync` reads call it on
-//! the JS thread instead (see `NativeMnemo::now`).
+//! core on libuv's pool (see `task`) and converts the result; the `*_sync` reads and writes
+//! call it on the JS thread instead (see `NativeMnemo::now`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -77,7 +77,8 @@ impl NativeMnemo {
 
     /// Runs `f` on the calling (JS) thread: for the `*Sync` reads, which are served from
     /// RocksDB's memtables and caches in microseconds, less than a round trip through
-    /// libuv's pool costs. Fails with `Error::Closed` once this handle is closed; a panic in
+    /// libuv's pool costs, and the `*Sync` writes, for hosts that accept waiting for a
+    /// commit on the JS thread (as with better-sqlite3). Fails with `Error::Closed` once this handle is closed; a panic in
     /// the core becomes an `internal` error, as in [`Call`].
     ///
     /// Objects are returned as JSON text (see [`json`]), which `index.js` parses.
@@ -159,6 +160,20 @@ impl NativeMnemo {
     pub fn import_bytes(&self, name: String, bytes: Uint8Array) -> AsyncTask<Call<ImportedFile>> {
         let bytes = bytes.to_vec();
         self.run(move |s| s.import_bytes(name, &bytes).map(ImportedFile::from))
+    }
+
+    /// `import_bytes` on the calling thread (the JS thread waits for the commit), as JSON
+    /// text.
+    #[napi]
+    pub fn import_bytes_sync(
+        &self,
+        env: &Env,
+        name: String,
+        bytes: Uint8Array,
+    ) -> napi::Result<String> {
+        self.now(env, |s| {
+            json(&ImportedFile::from(s.import_bytes(name, &bytes)?))
+        })
     }
 
     /// Imports one transcript file.
@@ -290,6 +305,15 @@ impl NativeMnemo {
     #[napi(ts_return_type = "Promise<PromptTemplate>")]
     pub fn add_prompt(&self, name: String, body: String) -> AsyncTask<Call<PromptTemplate>> {
         self.run(move |s| s.add_prompt(&name, &body).map(PromptTemplate::from))
+    }
+
+    /// `add_prompt` on the calling thread (the JS thread waits for the commit), as JSON
+    /// text.
+    #[napi]
+    pub fn add_prompt_sync(&self, env: &Env, name: String, body: String) -> napi::Result<String> {
+        self.now(env, |s| {
+            json(&PromptTemplate::from(s.add_prompt(&name, &body)?))
+        })
     }
 
     /// Template `name` at a version number or label (absent or `latest` = newest).
@@ -493,6 +517,24 @@ impl NativeMnemo {
     ) -> AsyncTask<Call<AppendResult>> {
         let events: Vec<mnemo::EventData> = events.into_iter().map(Into::into).collect();
         self.run(move |s| {
+            s.append(&stream, crate::types::expected(expected)?, events)
+                .map(AppendResult::from)
+        })
+    }
+
+    /// `append` on the calling thread (the JS thread waits for the commit).
+    #[napi]
+    pub fn append_sync(
+        &self,
+        env: &Env,
+        stream: String,
+        events: Vec<EventInput>,
+        #[napi(ts_arg_type = "'any' | 'no_stream' | number | undefined | null")] expected: Option<
+            napi::Either<String, i64>,
+        >,
+    ) -> napi::Result<AppendResult> {
+        let events: Vec<mnemo::EventData> = events.into_iter().map(Into::into).collect();
+        self.now(env, |s| {
             s.append(&stream, crate::types::expected(expected)?, events)
                 .map(AppendResult::from)
         })

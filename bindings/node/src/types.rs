@@ -212,6 +212,8 @@ impl From<mnemo::Session> for Session {
 
 /// What importing one file did.
 #[napi(object)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ImportedFile {
     /// BLAKE3 of the file, hex: the id for `exportSource`.
     pub source_id: String,

@@ -1,12 +1,22 @@
 'use strict'
-// The synchronous reads (`promptSync`, `sessionSync`, ...): same results as their async
-// forms, run on the calling thread, and throw (never reject) the same typed errors.
+// The synchronous reads (`promptSync`, `sessionSync`, ...) and writes (`addPromptSync`,
+// `importBytesSync`, `appendSync`): same results as their async forms, run on the calling
+// thread, and throw (never reject) the same typed errors.
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 
-const { ClosedError, MissingVariableError, MnemoError, NotFoundError, AmbiguousError } = require('..')
+const {
+  AmbiguousError,
+  ClosedError,
+  ConflictError,
+  InvalidInputError,
+  MissingVariableError,
+  MnemoError,
+  NotFoundError,
+  UnknownFormatError,
+} = require('..')
 const { tmpStore, transcriptFiles } = require('./helpers')
 
 test('sync reads return what the async ones resolve to', async (t) => {
@@ -135,4 +145,100 @@ test('a sync read right after the change feed reports a write sees it', async (t
   // The event is in the log, so its projection (same batch) is readable right away.
   assert.equal(store.promptSync('live').body, 'v1 {{x}}')
   await added
+})
+
+test('sync writes commit at once and return what the async ones resolve to', async (t) => {
+  const store = await tmpStore(t)
+  const v1 = store.addPromptSync('review', 'Review {{file}} for {{concern}}.')
+  assert.ok(!(v1 instanceof Promise))
+  assert.equal(v1.version, 1)
+  assert.deepEqual(v1.variables, ['file', 'concern'])
+  assert.deepEqual(store.promptSync('review'), v1, 'readable as soon as it returns')
+  assert.equal((await store.addPrompt('review', 'Again {{file}}.')).version, 2)
+  const v3 = store.addPromptSync('review', 'Third.')
+  assert.equal(v3.version, 3)
+  assert.deepEqual(await store.prompt('review'), v3)
+
+  const file = transcriptFiles().find((f) => f.endsWith('.md'))
+  const bytes = fs.readFileSync(file)
+  const first = store.importBytesSync('t.md', bytes)
+  assert.ok(!(first instanceof Promise))
+  assert.ok(first.imported.length >= 1)
+  assert.equal(first.bytes, bytes.length)
+  if (first.imported.length === 1) assert.deepEqual(store.exportSessionSync(first.imported[0]), bytes)
+  const again = store.importBytesSync('t.md', bytes)
+  assert.deepEqual(again.imported, [])
+  assert.equal(again.alreadyStored, first.imported.length)
+  assert.deepEqual(again, await store.importBytes('t.md', bytes))
+  const text = store.importBytesSync('s.md', `${bytes.toString('utf8')}\nvariant\n`)
+  assert.ok(text.imported.length >= 1, 'a string is imported as its UTF-8 bytes')
+  assert.equal(text.bytes, Buffer.byteLength(`${bytes.toString('utf8')}\nvariant\n`))
+
+  const a = store.appendSync('order-1', [{ kind: 'placed', payload: { id: 1 } }], { expected: 'no_stream' })
+  const seq = a.firstSeq
+  assert.deepEqual(a, { firstSeq: seq, lastSeq: seq, version: 1 })
+  const b = store.appendSync('order-1', [{ kind: 'paid' }, { kind: 'shipped', payload: Buffer.from('x') }], { expected: 1 })
+  assert.deepEqual(b, { firstSeq: seq + 1, lastSeq: seq + 2, version: 3 })
+  assert.equal(await store.streamVersion('order-1'), 3)
+  assert.deepEqual((await store.readStream('order-1')).map((e) => e.kind), ['placed', 'paid', 'shipped'])
+  assert.equal(store.lastSeq(), seq + 2)
+})
+
+test('sync writes throw typed errors and write nothing then', async (t) => {
+  const store = await tmpStore(t)
+  store.appendSync('order-1', [{ kind: 'placed' }])
+  const cases = [
+    [() => store.appendSync('order-1', [{ kind: 'x' }], { expected: 'no_stream' }), ConflictError, 'conflict'],
+    [() => store.appendSync('order-1', [{ kind: 'x' }], { expected: 7 }), ConflictError, 'conflict'],
+    [() => store.appendSync('order-1', []), InvalidInputError, 'invalid_input'],
+    [() => store.addPromptSync('', 'x'), InvalidInputError, 'invalid_input'],
+    [() => store.addPromptSync('bad', 'Hello {{'), InvalidInputError, 'invalid_input'],
+    [() => store.importBytesSync('x.bin', Buffer.from([0, 1, 2, 3])), UnknownFormatError, 'unknown_format'],
+  ]
+  for (const [call, cls, code] of cases) {
+    assert.throws(call, (e) => {
+      assert.ok(e instanceof cls, `${call}: ${e}`)
+      assert.ok(e instanceof MnemoError)
+      assert.equal(e.code, code)
+      return true
+    })
+  }
+  assert.throws(() => store.appendSync('order-1', [{ kind: 'x' }], { expected: 'no_stream' }), (e) => e.current === 1)
+  assert.equal(await store.streamVersion('order-1'), 1, 'nothing written by the failed appends')
+  assert.deepEqual(await store.promptNames(), [])
+  assert.equal((await store.stats()).counters.sessions, 0)
+
+  const wrong = [
+    () => store.addPromptSync(1, 'x'),
+    () => store.addPromptSync('p', null),
+    () => store.importBytesSync('t.md', 42),
+    () => store.importBytesSync(null, 'x'),
+    () => store.appendSync('s', 'not events'),
+    () => store.appendSync('s', [{ kind: 'k', payload: 1n }]),
+    () => store.appendSync(7, [{ kind: 'k' }]),
+  ]
+  for (const call of wrong) {
+    assert.throws(call, (e) => {
+      assert.ok(e instanceof TypeError, `${call}: ${e}`)
+      assert.equal(e.code, 'ERR_INVALID_ARG_TYPE')
+      return true
+    })
+  }
+})
+
+test('sync writes on a closed handle throw ClosedError', async (t) => {
+  const store = await tmpStore(t)
+  store.close()
+  const calls = [
+    () => store.addPromptSync('p', 'x'),
+    () => store.importBytesSync('t.md', Buffer.from('# x')),
+    () => store.appendSync('s', [{ kind: 'k' }]),
+  ]
+  for (const call of calls) {
+    assert.throws(call, (e) => {
+      assert.ok(e instanceof ClosedError, `${call}: ${e}`)
+      assert.equal(e.code, 'closed')
+      return true
+    })
+  }
 })

@@ -16,6 +16,7 @@ import {
   type AppendResult,
   type ContextRebuild,
   type ProjectionStatus,
+  type ImportedFile,
   type ImportSummary,
   type LogEntry,
   type PromptTemplate,
@@ -55,6 +56,12 @@ export async function usage(): Promise<void> {
   const file: Buffer = await store.exportSource(await store.sessionSource(ids[0]))
 
   const t: PromptTemplate = await store.addPrompt('review', 'Review {{file}}')
+  const t2: PromptTemplate = store.addPromptSync('review', 'Review {{file}} again')
+  const synced: ImportedFile = store.importBytesSync('a.md', Buffer.from('# x'))
+  const appendedNow: AppendResult = store.appendSync('order-0', [{ kind: 'placed' }])
+  void t2
+  void synced
+  void appendedNow
   const vars: string[] = t.variables
   await store.labelPrompt('review', 'production', t.version)
   await store.prompt('review', 'production')
