@@ -30,6 +30,7 @@ mod error;
 mod feed;
 mod host;
 mod store;
+mod store_async;
 mod types;
 
 pub use error::{ErrorInfo, MnemoError};
