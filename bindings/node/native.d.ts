@@ -93,6 +93,17 @@ export declare class NativeMnemo {
    * override the steps' own values.
    */
   renderWorkflow(name: string, values?: Record<string, string> | undefined | null, version?: number | undefined | null): Promise<Array<RenderedStep>>
+  /** Counters and on-disk sizes. */
+  stats(): Promise<Stats>
+  /** Trains new zstd dictionaries from the values already stored. */
+  retrainDictionaries(): Promise<Array<TrainedDictionary>>
+  /**
+   * Recompresses stored sessions at zstd `level` (e.g. 15) with the newest dictionary,
+   * keeping each blob's smaller frame.
+   */
+  compact(level: number): Promise<CompactionReport>
+  /** Flushes memtables to disk so on-disk sizes are final. */
+  flush(): Promise<void>
   /** Up to `limit` (default 256) log entries with sequence number `>= from` (default 1). */
   readLog(from?: number | undefined | null, limit?: number | undefined | null): Promise<Array<LogEntry>>
   /** The last committed sequence number (0 for an empty log). Synchronous: an atomic read. */
@@ -184,17 +195,6 @@ export declare class NativeMnemo {
   snapshotDue(stream: string, version: number, every: number): Promise<boolean>
   /** `snapshot_due` on the calling thread. */
   snapshotDueSync(stream: string, version: number, every: number): boolean
-  /** Counters and on-disk sizes. */
-  stats(): Promise<Stats>
-  /** Trains new zstd dictionaries from the values already stored. */
-  retrainDictionaries(): Promise<Array<TrainedDictionary>>
-  /**
-   * Recompresses stored sessions at zstd `level` (e.g. 15) with the newest dictionary,
-   * keeping each blob's smaller frame.
-   */
-  compact(level: number): Promise<CompactionReport>
-  /** Flushes memtables to disk so on-disk sizes are final. */
-  flush(): Promise<void>
 }
 
 /**

@@ -15,9 +15,11 @@ mod error;
 mod feed;
 mod host;
 mod store;
+mod store_events;
 mod task;
 mod types;
 
 pub use feed::NativeSubscription;
 pub use host::NativeProjectionPage;
-pub use store::{builtin_projections, NativeMnemo, NativeView};
+pub use store::{builtin_projections, NativeMnemo};
+pub use store_events::NativeView;
