@@ -42,3 +42,11 @@ pub fn files_below(dir: &std::path::Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Open the store's RocksDB directly (every column family) (tampering and
+/// recount tests).
+pub fn with_raw_db(dir: &std::path::Path, f: impl FnOnce(&rocksdb::DB)) {
+    let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), dir).unwrap();
+    let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir, cfs).unwrap();
+    f(&db);
+}
