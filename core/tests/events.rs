@@ -6,19 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::with_raw_db;
+use common::{ev, open, with_raw_db};
 use mnemo::{
     Error, EventData, EventFilter, Expected, LogEntry, Mnemo, Options, ReadDirection,
     SubscribeOptions,
 };
-
-fn open(dir: &std::path::Path) -> Mnemo {
-    Mnemo::open(dir, Options::default()).unwrap()
-}
-
-fn ev(kind: &str, payload: &str) -> EventData {
-    EventData::new(kind, payload.as_bytes())
-}
 
 #[test]
 fn append_checks_expected_versions() {

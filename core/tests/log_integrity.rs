@@ -3,18 +3,10 @@
 
 mod common;
 
-use common::with_raw_db;
+use common::{ev, open, with_raw_db};
 
 use mnemo::log::block::{LogBlock, BLOCK_HEADER_LEN};
 use mnemo::{Error, EventData, EventFilter, Expected, LogEntry, Mnemo, Options, ReadDirection};
-
-fn open(dir: &std::path::Path) -> Mnemo {
-    Mnemo::open(dir, Options::default()).unwrap()
-}
-
-fn ev(kind: &str, payload: &str) -> EventData {
-    EventData::new(kind, payload.as_bytes())
-}
 
 #[test]
 fn hash_chain_verifies_and_detects_tampering() {

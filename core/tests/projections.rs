@@ -1,17 +1,12 @@
 //! Host projections on the event store (exactly-once, failure and resume, blue-green
 //! rebuild; run by the core or page by page by host code), snapshots and upcasters.
 
+mod common;
+
+use common::{ev, open};
 use mnemo::events::projection::{Projection, ViewBatch};
 use mnemo::events::snapshot::Aggregate;
-use mnemo::{Error, EventData, EventFilter, Expected, LogEntry, Mnemo, Options, ReadDirection};
-
-fn open(dir: &std::path::Path) -> Mnemo {
-    Mnemo::open(dir, Options::default()).unwrap()
-}
-
-fn ev(kind: &str, payload: &str) -> EventData {
-    EventData::new(kind, payload.as_bytes())
-}
+use mnemo::{Error, EventData, EventFilter, Expected, LogEntry, Mnemo, ReadDirection};
 
 /// Counts events per type into the read model; fails on payload "boom" unless fixed.
 struct Counter {

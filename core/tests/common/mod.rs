@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use mnemo::{EventData, Mnemo, Options};
+
 /// The shared data folder (`$MNEMO_DATA`, else `../shared/data` beside the repository).
 /// `None` (with a printed reason) when absent outside CI; panics when absent under CI=true.
 pub fn data_dir() -> Option<PathBuf> {
@@ -49,4 +51,14 @@ pub fn with_raw_db(dir: &std::path::Path, f: impl FnOnce(&rocksdb::DB)) {
     let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), dir).unwrap();
     let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir, cfs).unwrap();
     f(&db);
+}
+
+/// A store in `dir` with the default options.
+pub fn open(dir: &std::path::Path) -> Mnemo {
+    Mnemo::open(dir, Options::default()).unwrap()
+}
+
+/// An event of type `kind` with `payload`'s bytes.
+pub fn ev(kind: &str, payload: &str) -> EventData {
+    EventData::new(kind, payload.as_bytes())
 }
