@@ -65,10 +65,7 @@ fn turn_marker(line: &[u8]) -> Option<Marker> {
 
 /// First position of `needle` in `hay`.
 pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// What the lines before the first turn say.

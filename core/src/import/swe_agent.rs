@@ -27,14 +27,10 @@ pub(crate) fn looks_like(bytes: &[u8]) -> bool {
 
 /// Whether `quoted` occurs followed by optional whitespace and a colon (an object key).
 fn has_key(bytes: &[u8], quoted: &[u8]) -> bool {
-    bytes
-        .windows(quoted.len())
-        .enumerate()
-        .filter(|(_, w)| *w == quoted)
-        .any(|(i, _)| {
-            let rest = bytes.get(i + quoted.len()..).unwrap_or_default();
-            rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':')
-        })
+    memchr::memmem::find_iter(bytes, quoted).any(|i| {
+        let rest = bytes.get(i + quoted.len()..).unwrap_or_default();
+        rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':')
+    })
 }
 
 /// The top-level object.

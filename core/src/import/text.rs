@@ -29,7 +29,7 @@ pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = Line<'_>> {
         }
         let start = pos;
         let rest = bytes.get(start..).unwrap_or_default();
-        let (mut end, next) = match rest.iter().position(|&b| b == b'\n') {
+        let (mut end, next) = match memchr::memchr(b'\n', rest) {
             Some(i) => (start + i, start + i + 1),
             None => (bytes.len(), bytes.len()),
         };
