@@ -182,7 +182,10 @@ fn tool_use_name(t: &[u8]) -> Option<String> {
 
 /// The text between `<summary>` and `</summary>` on a line.
 fn summary_text(t: &[u8]) -> Option<String> {
-    let open = find(t, b"<summary>")? + b"<summary>".len();
+    // Called on every line of a SpecStory export: a searcher built once, not per call.
+    static SUMMARY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"<summary>"));
+    let open = SUMMARY.find(t)? + b"<summary>".len();
     let rest = t.get(open..)?;
     let close = find(rest, b"</summary>").unwrap_or(rest.len());
     Some(lossy(rest.get(..close)?))
