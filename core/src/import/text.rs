@@ -159,6 +159,46 @@ mod tests {
         assert_eq!(dedup_in_order(v), vec!["b", "a", "c"]);
     }
 
+    proptest::proptest! {
+        /// The lines rebuild the input exactly: each line's text is its bytes up to the
+        /// terminator (`\n` or `\r\n`; at the end of a file without a final `\n`, nothing or
+        /// one `\r`), and the next line starts where the previous one's terminator ends.
+        #[test]
+        fn lines_cover_the_input_exactly(bytes in proptest::collection::vec(
+            proptest::sample::select(vec![b'a', b'\r', b'\n', b' ', 0xff]), 0..64)) {
+            let mut at = 0;
+            for l in lines(&bytes) {
+                proptest::prop_assert_eq!(l.start, at);
+                proptest::prop_assert_eq!(l.text, &bytes[l.start..l.end]);
+                let terminator = &bytes[l.end..l.next];
+                let ends_file = l.next == bytes.len() && !bytes.ends_with(b"\n");
+                proptest::prop_assert!(
+                    terminator == b"\n"
+                        || terminator == b"\r\n"
+                        || (ends_file && (terminator.is_empty() || terminator == b"\r")),
+                    "terminator {:?}", terminator
+                );
+                proptest::prop_assert!(!l.text.contains(&b'\n'));
+                at = l.next;
+            }
+            proptest::prop_assert_eq!(at, bytes.len());
+        }
+
+        /// `find` agrees with a plain scan of every position.
+        #[test]
+        fn find_is_the_first_match(
+            hay in proptest::collection::vec(proptest::sample::select(vec![b'a', b'b', b'<']), 0..48),
+            needle in proptest::collection::vec(proptest::sample::select(vec![b'a', b'b', b'<']), 0..4),
+        ) {
+            let naive = if needle.is_empty() {
+                Some(0)
+            } else {
+                hay.windows(needle.len()).position(|w| w == needle.as_slice())
+            };
+            proptest::prop_assert_eq!(super::super::specstory::find(&hay, &needle), naive);
+        }
+    }
+
     #[test]
     fn text_of_drops_span_on_invalid_utf8() {
         let b = b"ok \xff";
