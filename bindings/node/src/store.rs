@@ -76,8 +76,9 @@ impl NativeMnemo {
     /// Runs `f` on the calling (JS) thread: for the `*Sync` reads, which are served from
     /// RocksDB's memtables and caches in microseconds, less than a round trip through
     /// libuv's pool costs, and the `*Sync` writes, for hosts that accept waiting for a
-    /// commit on the JS thread (as with better-sqlite3). Fails with `Error::Closed` once this handle is closed; a panic in
-    /// the core becomes an `internal` error, as in [`Call`].
+    /// commit on the JS thread (as with better-sqlite3). Fails with `Error::Closed` once
+    /// this handle is closed; a panic in the core becomes an `internal` error, as in
+    /// [`Call`].
     ///
     /// Objects are returned as JSON text (see [`json`]), which `index.js` parses.
     pub(crate) fn now<T>(
