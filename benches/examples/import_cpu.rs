@@ -39,7 +39,14 @@ fn main() {
                 }
             }
             "mnemo-paths" => {
-                let s = Mnemo::open(dir.path(), mnemo_options(sync)).expect("open");
+                let mut options = mnemo_options(sync);
+                if let Some(level) = std::env::var("LEVEL").ok().and_then(|l| l.parse().ok()) {
+                    options.compression_level = level;
+                }
+                if std::env::var("TRAIN").is_ok_and(|v| v == "0") {
+                    options.dictionary_training_bytes = 0;
+                }
+                let s = Mnemo::open(dir.path(), options).expect("open");
                 let root = mnemo_benches::transcripts_dir();
                 let paths: Vec<_> = files.iter().map(|f| root.join(&f.path)).collect();
                 s.import_paths(&paths, |_| {}).expect("import_paths");

@@ -442,6 +442,7 @@ fn stats(store: &Mnemo, json: bool) -> CmdResult {
             "compression_ratio": s.compression_ratio(),
             "dedup_bytes": s.counters.dedup_bytes,
             "dictionaries": s.dictionaries,
+            "recompressed_through": s.recompressed_through,
             "prompt_versions": s.counters.prompt_versions,
             "workflow_versions": s.counters.workflow_versions,
             "last_seq": s.last_seq,
@@ -463,6 +464,13 @@ fn stats(store: &Mnemo, json: bool) -> CmdResult {
         println!("ratio           {:.2}x", s.compression_ratio());
         println!("deduplicated    {}", bytes(c.dedup_bytes));
         println!("dictionaries    {}", s.dictionaries);
+        if s.recompressed_through < s.last_seq {
+            println!(
+                "recompression   through log entry {} of {} (goes on in the background \
+                 while the store is open; `mnemo compact` does it now)",
+                s.recompressed_through, s.last_seq
+            );
+        }
         println!("prompts         {} version(s)", c.prompt_versions);
         println!("workflows       {} version(s)", c.workflow_versions);
         println!("log             {} entries", s.last_seq);

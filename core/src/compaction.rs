@@ -2,19 +2,42 @@
 //! newest dictionary, after they were written fast.
 //!
 //! The write path compresses at `Options::compression_level` (fast, default 3) so imports
-//! stay quick; [`crate::Mnemo::compact`] later rewrites each blob whose new frame is
-//! smaller. A blob's key is the hash of its content, not of its frame, so a rewrite is an
-//! idempotent put of the same content: a crash mid-way leaves every blob readable, either
-//! in its old frame or its new one.
+//! stay quick. Two ways bring the blobs down to their compact size later:
+//! - in the background ([`Engine::recompress_in_background`]): once imports have paused
+//!   for [`RECOMPRESS_IDLE`], a low-priority thread follows the log's `session.imported`
+//!   events and rewrites each new session's blob at `Options::recompress_level` (default
+//!   15), saving how far it got (`meta` key `recompressed_through`) with each step, so it
+//!   resumes there after a restart or a crash; bulk imports hold it back as they do the
+//!   search indexer;
+//! - at once, for every stored blob, with [`crate::Mnemo::compact`].
+//!
+//! Either way a blob is rewritten only when its new frame is smaller than the one stored
+//! at that moment (checked under the writer lock). A blob's key is the hash of its content,
+//! not of its frame, so a rewrite is an idempotent put of the same content: a crash mid-way
+//! leaves every blob readable, either in its old frame or its new one.
+
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::codec::{parse_header, ContentKind};
-use crate::engine::{Engine, CF_BLOBS};
-use crate::error::Result;
+use crate::engine::{DbGuard, Engine, CF_BLOBS, CF_META};
+use crate::error::{Error, Result};
+use crate::sessions::{SessionRecord, SESSION_IMPORTED};
 
 /// Blobs rewritten per batch.
 const PAGE: usize = 128;
+/// How long imports must pause before the background recompression starts (or resumes).
+pub(crate) const RECOMPRESS_IDLE: Duration = Duration::from_millis(500);
+/// Log entries read per background step.
+const STEP_ENTRIES: usize = 256;
+/// Uncompressed blob bytes recompressed per background step (one cursor save each).
+const STEP_BYTES: u64 = 4 << 20;
+/// `meta` key: the log sequence number (u64 BE) through which the background recompression
+/// has handled every `session.imported` event.
+const RECOMPRESSED_KEY: &[u8] = b"recompressed_through";
 
 /// What a compaction did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -27,6 +50,22 @@ pub struct CompactionReport {
     pub bytes_before: u64,
     /// Stored bytes of the examined blobs after.
     pub bytes_after: u64,
+}
+
+/// The background recompression's flags (see [`Engine::recompress_in_background`]).
+#[derive(Debug, Default)]
+pub(crate) struct Recompressor {
+    running: AtomicBool,
+    /// Set by every kick: new sessions to recompress once imports pause.
+    again: AtomicBool,
+    /// When the last kick came: the thread waits until [`RECOMPRESS_IDLE`] has passed since.
+    last_kick: Mutex<Option<Instant>>,
+}
+
+impl Recompressor {
+    fn kicked_at(&self) -> Option<Instant> {
+        *self.last_kick.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Engine {
@@ -44,7 +83,7 @@ impl Engine {
                     Some(k) => rocksdb::IteratorMode::From(k, rocksdb::Direction::Forward),
                 };
                 let mut page = Vec::with_capacity(PAGE);
-                for item in g.db().iterator_cf(g.cf(CF_BLOBS), mode) {
+                for item in g.db().iterator_cf_opt(g.cf(CF_BLOBS), scan_options(), mode) {
                     let (k, v) = item?;
                     if start.as_deref() == Some(&k[..]) {
                         continue;
@@ -62,42 +101,220 @@ impl Engine {
             for (key, frame) in &page {
                 report.blobs += 1;
                 report.bytes_before += frame.len() as u64;
-                let raw = self.codec.decode(frame)?;
-                let new = self.codec.encode_at(ContentKind::Transcript, &raw, level)?;
-                // Never rewrite to a frame older readers of this store could not read.
-                let same_seal = parse_header(&new)?.seal == parse_header(frame)?.seal;
-                if new.len() < frame.len() && same_seal {
-                    report.bytes_after += new.len() as u64;
-                    rewrites.push((key.clone(), frame.len() as u64, new));
-                } else {
-                    report.bytes_after += frame.len() as u64;
+                match self.smaller_frame(frame, level)? {
+                    Some(new) => {
+                        report.bytes_after += new.len() as u64;
+                        rewrites.push((key.clone(), new));
+                    }
+                    None => report.bytes_after += frame.len() as u64,
                 }
             }
-            if rewrites.is_empty() {
-                continue;
-            }
-            let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            let g = self.db()?;
-            let mut batch = rocksdb::WriteBatch::default();
-            let saved = writer.stats.clone();
-            for (key, old_len, new) in &rewrites {
-                batch.put_cf(g.cf(CF_BLOBS), key, new);
-                writer.stats.blob_stored_bytes = writer
-                    .stats
-                    .blob_stored_bytes
-                    .saturating_sub(*old_len)
-                    .saturating_add(new.len() as u64);
-                report.rewritten += 1;
-            }
-            let through = writer.next_seq - 1;
-            let result = writer
-                .save_stats(&g, &mut batch, through)
-                .and_then(|()| Ok(g.db().write_opt(batch, &self.write_options())?));
-            if let Err(e) = result {
-                writer.stats = saved;
-                return Err(e);
-            }
+            report.rewritten += self.rewrite_blobs(&rewrites, None)?;
         }
         Ok(report)
     }
+
+    /// `frame` recompressed at `level` with the newest `Transcript` dictionary, when that
+    /// is smaller and sealed the same way (never a frame older readers could not open).
+    fn smaller_frame(&self, frame: &[u8], level: i32) -> Result<Option<Vec<u8>>> {
+        let raw = self.codec.decode(frame)?;
+        let new = self.codec.encode_at(ContentKind::Transcript, &raw, level)?;
+        let same_seal = parse_header(&new)?.seal == parse_header(frame)?.seal;
+        Ok((new.len() < frame.len() && same_seal).then_some(new))
+    }
+
+    /// Write each `(key, frame)` whose frame is smaller than the one stored now, with the
+    /// counters and, when given, the background cursor (only ever moved forward), in one
+    /// batch under the writer lock. Returns how many blobs were rewritten.
+    fn rewrite_blobs(&self, rewrites: &[(Vec<u8>, Vec<u8>)], cursor: Option<u64>) -> Result<u64> {
+        if rewrites.is_empty() && cursor.is_none() {
+            return Ok(0);
+        }
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let g = self.db()?;
+        let mut batch = rocksdb::WriteBatch::default();
+        let saved = writer.stats.clone();
+        let mut rewritten = 0;
+        for (key, new) in rewrites {
+            // Another compaction may have rewritten it since it was read.
+            let Some(current) = g.db().get_pinned_cf(g.cf(CF_BLOBS), key)? else {
+                continue;
+            };
+            if new.len() >= current.len() {
+                continue;
+            }
+            batch.put_cf(g.cf(CF_BLOBS), key, new);
+            writer.stats.blob_stored_bytes = writer
+                .stats
+                .blob_stored_bytes
+                .saturating_sub(current.len() as u64)
+                .saturating_add(new.len() as u64);
+            rewritten += 1;
+        }
+        if let Some(seq) = cursor {
+            if seq > cursor_in(&g)? {
+                batch.put_cf(g.cf(CF_META), RECOMPRESSED_KEY, seq.to_be_bytes());
+            }
+        }
+        let through = writer.next_seq - 1;
+        let result = writer
+            .save_stats(&g, &mut batch, through)
+            .and_then(|()| Ok(g.db().write_opt(batch, &self.write_options())?));
+        if let Err(e) = result {
+            writer.stats = saved;
+            return Err(e);
+        }
+        Ok(rewritten)
+    }
+
+    /// The log sequence number through which the background recompression has handled
+    /// every imported session (0 before its first step).
+    pub(crate) fn recompressed_through(&self) -> Result<u64> {
+        cursor_in(&self.db()?)
+    }
+
+    /// Move the background cursor to `through` unless it is past it already.
+    pub(crate) fn recompressed_at_least(&self, through: u64) -> Result<()> {
+        self.rewrite_blobs(&[], Some(through)).map(|_| ())
+    }
+
+    /// One background step: recompress the blobs of the sessions imported after the cursor,
+    /// up to [`STEP_ENTRIES`] log entries or [`STEP_BYTES`] of blobs, then save the cursor.
+    /// Returns whether it reached the end of the log.
+    pub(crate) fn recompress_step(&self, level: i32) -> Result<bool> {
+        let from = self.recompressed_through()? + 1;
+        let entries = self.read_log(from, STEP_ENTRIES)?;
+        let Some(last) = entries.last() else {
+            return Ok(true);
+        };
+        let mut rewrites: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut done = from - 1;
+        let mut bytes = 0u64;
+        for e in &entries {
+            if e.kind == SESSION_IMPORTED && e.stream.starts_with("session/") {
+                let rec: SessionRecord = postcard::from_bytes(&e.payload)
+                    .map_err(|err| Error::corrupted("session record", err))?;
+                let frame = {
+                    let g = self.db()?;
+                    let value =
+                        g.db()
+                            .get_pinned_cf_opt(g.cf(CF_BLOBS), rec.blob.hash, &scan_options())?;
+                    value.map(|f| f.to_vec())
+                };
+                // A blob imported twice in one step was rewritten by the first.
+                if let Some(frame) = frame {
+                    if let Some(new) = self.smaller_frame(&frame, level)? {
+                        if !rewrites.iter().any(|(k, _)| k[..] == rec.blob.hash) {
+                            rewrites.push((rec.blob.hash.to_vec(), new));
+                        }
+                    }
+                }
+                bytes += u64::from(rec.blob.len);
+            }
+            done = e.seq;
+            if bytes >= STEP_BYTES || self.closed.load(SeqCst) {
+                break;
+            }
+        }
+        self.rewrite_blobs(&rewrites, Some(done))?;
+        Ok(done == last.seq && entries.len() < STEP_ENTRIES)
+    }
+
+    /// Note that sessions were imported: once imports pause for [`RECOMPRESS_IDLE`], a
+    /// low-priority thread recompresses their blobs at `Options::recompress_level`. Does
+    /// nothing when that is off. A bulk import in progress holds it back until it ends.
+    pub(crate) fn recompress_in_background(&self) {
+        let Some(level) = self.recompress_level else {
+            return;
+        };
+        *self
+            .recompressor
+            .last_kick
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        self.recompressor.again.store(true, SeqCst);
+        if self.indexer_held() || self.recompressor.running.swap(true, SeqCst) {
+            return;
+        }
+        let Some(engine) = self.me.upgrade() else {
+            self.recompressor.running.store(false, SeqCst);
+            return;
+        };
+        crate::background::spawn("mnemo-recompress", move || {
+            engine.recompress_until_idle(level);
+            engine.recompressor.running.store(false, SeqCst);
+            // A kick that came after the last check found `running` set: go again for it.
+            if engine.recompressor.again.load(SeqCst)
+                && !engine.closed.load(SeqCst)
+                && !engine.indexer_held()
+            {
+                engine.recompress_in_background();
+            }
+        });
+    }
+
+    /// After a bulk import: start the background recompression if imports kicked it
+    /// while the import held it back.
+    pub(crate) fn resume_recompression(&self) {
+        if self.recompressor.again.load(SeqCst) {
+            self.recompress_in_background();
+        }
+    }
+
+    /// The background thread's work: wait for a pause in imports, then step until the log
+    /// is handled, starting over when imports resume; stop at close, under a bulk import
+    /// (its end kicks again), or on an error (the next kick retries).
+    fn recompress_until_idle(&self, level: i32) {
+        loop {
+            if self.closed.load(SeqCst) || self.indexer_held() {
+                return;
+            }
+            let since = self
+                .recompressor
+                .kicked_at()
+                .map_or(RECOMPRESS_IDLE, |t| t.elapsed());
+            if since < RECOMPRESS_IDLE {
+                std::thread::sleep((RECOMPRESS_IDLE - since).min(Duration::from_millis(100)));
+                continue;
+            }
+            self.recompressor.again.store(false, SeqCst);
+            // Use the dictionary a running training is about to deliver.
+            self.training.wait_idle();
+            loop {
+                match self.recompress_step(level) {
+                    Ok(true) => return,
+                    Ok(false) => {}
+                    Err(_) => return,
+                }
+                if self.closed.load(SeqCst)
+                    || self.indexer_held()
+                    || self.recompressor.again.load(SeqCst)
+                {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The background cursor as stored.
+fn cursor_in(g: &DbGuard<'_>) -> Result<u64> {
+    let value = g.db().get_pinned_cf(g.cf(CF_META), RECOMPRESSED_KEY)?;
+    match value {
+        None => Ok(0),
+        Some(v) => {
+            let bytes: [u8; 8] = v[..]
+                .try_into()
+                .map_err(|_| Error::corrupted("recompression cursor", "not 8 bytes"))?;
+            Ok(u64::from_be_bytes(bytes))
+        }
+    }
+}
+
+/// Read options for one-off passes over blobs: what they read does not push out of the
+/// block cache what readers use.
+fn scan_options() -> rocksdb::ReadOptions {
+    let mut o = rocksdb::ReadOptions::default();
+    o.fill_cache(false);
+    o
 }

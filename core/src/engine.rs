@@ -79,6 +79,11 @@ pub struct Options {
     /// Memory for decompressed session blobs, so repeated reads of a session skip
     /// decompression (default 64 MiB; 0 disables).
     pub blob_cache_bytes: usize,
+    /// zstd level at which a background thread recompresses imported sessions once imports
+    /// pause (default 15: about a fifth smaller than level 3 on the shared transcripts, at
+    /// ~10 MB/s of one core, on a low-priority thread). 0, or a level not above
+    /// `compression_level`, turns it off; [`crate::Mnemo::compact`] does the same at once.
+    pub recompress_level: i32,
 }
 
 impl Default for Options {
@@ -92,6 +97,7 @@ impl Default for Options {
             block_cache_bytes: 64 << 20,
             max_event_bytes: 4 << 20,
             blob_cache_bytes: 64 << 20,
+            recompress_level: 15,
         }
     }
 }
@@ -107,6 +113,7 @@ impl std::fmt::Debug for Options {
             .field("block_cache_bytes", &self.block_cache_bytes)
             .field("max_event_bytes", &self.max_event_bytes)
             .field("blob_cache_bytes", &self.blob_cache_bytes)
+            .field("recompress_level", &self.recompress_level)
             .finish()
     }
 }
@@ -225,6 +232,10 @@ pub(crate) struct Engine {
     pub training: crate::dictionaries::Training,
     /// The search index's background catch-up.
     pub indexer: crate::search::Indexer,
+    /// The background recompression of imported sessions (`compaction`).
+    pub recompressor: crate::compaction::Recompressor,
+    /// Its zstd level; `None` when off.
+    pub recompress_level: Option<i32>,
     db: RwLock<Option<OpenDb>>,
     /// The block cache every column family shares (also those a rebuild creates).
     block_cache: rocksdb::Cache,
@@ -395,10 +406,14 @@ impl Engine {
         let (last_seq, head_hash) = crate::log::log_head(&db)?;
         let stats = crate::stats::Counters::load(&db, last_seq)?;
         let sampler = Sampler::new(options.dictionary_training_bytes);
-        Ok(Arc::new_cyclic(|me| Engine {
+        let engine = Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             training: Default::default(),
             indexer: Default::default(),
+            recompressor: Default::default(),
+            recompress_level: (options.recompress_level != 0
+                && options.recompress_level > options.compression_level)
+                .then_some(options.recompress_level),
             db: RwLock::new(Some(OpenDb::new(db, views_generation))),
             block_cache: cache,
             views_rebuild: Mutex::new(()),
@@ -422,7 +437,17 @@ impl Engine {
             upcasters: Default::default(),
             projection_locks: Mutex::new(Default::default()),
             group_sync: Default::default(),
-        }))
+        });
+        // Sessions imported while the store was last open may still wait for their
+        // background recompression (the process ended first): resume it.
+        if engine.recompress_level.is_some()
+            && engine
+                .recompressed_through()
+                .is_ok_and(|through| through < last_seq)
+        {
+            engine.recompress_in_background();
+        }
+        Ok(engine)
     }
 
     /// The open database, or [`Error::Closed`].

@@ -225,6 +225,7 @@ impl Engine {
         })?;
         if new_sessions {
             self.index_in_background();
+            self.recompress_in_background();
         }
         let new_by_file: std::collections::HashMap<usize, &Vec<usize>> =
             plan.iter().map(|(fi, new)| (*fi, new)).collect();

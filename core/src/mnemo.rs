@@ -496,10 +496,20 @@ impl Mnemo {
     /// Recompress stored sessions at zstd `level` (e.g. 15; higher is smaller and slower)
     /// with the newest dictionary, keeping each blob's smaller frame. Safe to run while the
     /// store is in use and to interrupt. Costs one decompression and one compression per
-    /// stored session.
+    /// stored session. At `Options::recompress_level` or above it also does the background
+    /// recompression's work for every session imported before the call.
     pub fn compact(&self, level: i32) -> Result<crate::compaction::CompactionReport> {
         self.engine.training.wait_idle();
-        self.engine.compact_blobs(level)
+        let head = self
+            .engine
+            .feed
+            .last_seq
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let report = self.engine.compact_blobs(level)?;
+        if self.engine.recompress_level.is_some_and(|l| level >= l) {
+            self.engine.recompressed_at_least(head)?;
+        }
+        Ok(report)
     }
 
     /// Bring the search index up to date with every imported session now (searches do this

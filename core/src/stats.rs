@@ -98,6 +98,10 @@ pub struct Stats {
     pub last_seq: u64,
     /// Trained dictionaries.
     pub dictionaries: u32,
+    /// The log sequence number through which the background recompression
+    /// (`Options::recompress_level`) has rewritten imported sessions; equal to `last_seq`
+    /// once it has caught up (0 while it is off or has not started).
+    pub recompressed_through: u64,
     /// Bytes stored for context content: compressed session blobs plus compressed log entries.
     pub stored_content_bytes: u64,
     /// Per column family sizes on disk (SST + memtable).
@@ -152,6 +156,7 @@ impl Engine {
             counters,
             last_seq: self.feed.last_seq.load(std::sync::atomic::Ordering::SeqCst),
             dictionaries: self.codec.max_dictionary_id(),
+            recompressed_through: self.recompressed_through()?,
             column_families,
         })
     }

@@ -89,8 +89,11 @@ pub(crate) struct IndexerHold<'a>(&'a Engine);
 impl Drop for IndexerHold<'_> {
     fn drop(&mut self) {
         use std::sync::atomic::Ordering::SeqCst;
-        if self.0.indexer.held.fetch_sub(1, SeqCst) == 1 && self.0.indexer.again.load(SeqCst) {
-            self.0.index_in_background();
+        if self.0.indexer.held.fetch_sub(1, SeqCst) == 1 {
+            if self.0.indexer.again.load(SeqCst) {
+                self.0.index_in_background();
+            }
+            self.0.resume_recompression();
         }
     }
 }
@@ -213,6 +216,11 @@ impl Engine {
             .held
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         IndexerHold(self)
+    }
+
+    /// Whether a bulk import holds the background work back now.
+    pub(crate) fn indexer_held(&self) -> bool {
+        self.indexer.held.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
     /// Key prefix of the search index's active generation in `views`.
