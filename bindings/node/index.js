@@ -301,6 +301,7 @@ function openOptions(v) {
     blockCacheBytes: optUint(o.blockCacheBytes, 'options.blockCacheBytes'),
     maxEventBytes: optUint(o.maxEventBytes, 'options.maxEventBytes'),
     blobCacheBytes: optUint(o.blobCacheBytes, 'options.blobCacheBytes'),
+    recompressLevel: optInt(o.recompressLevel, 'options.recompressLevel'),
   }
 }
 

@@ -518,6 +518,11 @@ export interface OpenOptions {
   maxEventBytes?: number
   /** Memory for decompressed session blobs (default 64 MiB; 0 disables). */
   blobCacheBytes?: number
+  /**
+   * zstd level at which imported sessions are recompressed in the background once
+   * imports pause (default 15; 0 turns it off).
+   */
+  recompressLevel?: number
 }
 
 /** A projection's recorded failure. */
@@ -654,6 +659,11 @@ export interface Stats {
   lastSeq: number
   /** Trained dictionaries. */
   dictionaries: number
+  /**
+   * Log sequence number through which imported sessions were recompressed in the
+   * background; equal to `lastSeq` once caught up.
+   */
+  recompressedThrough: number
   /** Bytes stored for context content: compressed session blobs plus compressed log entries. */
   storedContentBytes: number
   /** Raw imported bytes divided by stored content bytes (higher is better). */

@@ -28,6 +28,7 @@ test('open creates the store, close releases it, reopen sees the data', async (t
     blockCacheBytes: 8 << 20,
     blobCacheBytes: 0,
     maxEventBytes: 1 << 20,
+    recompressLevel: 0,
   })
   assert.equal(again.lastSeq(), 1)
   assert.equal((await again.prompt('hello')).body, 'Hello {{name}}')
@@ -162,6 +163,23 @@ test('importBytes takes a Buffer, a Uint8Array, an ArrayBuffer or a string', asy
     assert.deepEqual(r.imported, [])
   }
   assert.ok((await store.exportSource(first.sourceId)).equals(buf))
+})
+
+test('imported sessions are recompressed in the background once imports pause', async (t) => {
+  const dir = path.join(tmpDir(t), 'store')
+  const store = await Mnemo.open(dir, { syncWrites: false, recompressLevel: 19 })
+  t.after(() => store.close())
+  for (const f of transcriptFiles()) await store.importFile(f)
+  const imported = await store.stats()
+  let stats = imported
+  const deadline = Date.now() + 120_000
+  while (stats.recompressedThrough !== stats.lastSeq) {
+    assert.ok(Date.now() < deadline, `stuck at ${stats.recompressedThrough} of ${stats.lastSeq}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    stats = await store.stats()
+  }
+  assert.ok(stats.counters.blobStoredBytes < imported.counters.blobStoredBytes)
+  assert.equal(stats.counters.blobBytes, imported.counters.blobBytes)
 })
 
 test('stats and the log reflect the imports', async (t) => {

@@ -48,8 +48,8 @@ fn filter(
 /// A Mnemo store opened on a directory.
 ///
 /// `Mnemo(path, *, create_if_missing=True, sync_writes=True, compression_level=3,
-/// dictionary_training_bytes=1 MiB, block_cache_bytes=64 MiB)`; options left out keep the
-/// engine's defaults. Use it as a context manager, or call `close()`.
+/// dictionary_training_bytes=1 MiB, block_cache_bytes=64 MiB, recompress_level=15)`;
+/// options left out keep the engine's defaults. Use it as a context manager, or call `close()`.
 #[pyclass(frozen, module = "mnemo")]
 pub struct Mnemo {
     inner: mnemo::Mnemo,
@@ -66,7 +66,10 @@ impl Mnemo {
         compression_level = None,
         dictionary_training_bytes = None,
         block_cache_bytes = None,
+        recompress_level = None,
     ))]
+    // One keyword argument per option, as Python callers expect.
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         path: PathBuf,
@@ -75,6 +78,7 @@ impl Mnemo {
         compression_level: Option<i32>,
         dictionary_training_bytes: Option<usize>,
         block_cache_bytes: Option<usize>,
+        recompress_level: Option<i32>,
     ) -> PyResult<Self> {
         let mut options = mnemo::Options::default();
         if let Some(v) = create_if_missing {
@@ -91,6 +95,9 @@ impl Mnemo {
         }
         if let Some(v) = block_cache_bytes {
             options.block_cache_bytes = v;
+        }
+        if let Some(v) = recompress_level {
+            options.recompress_level = v;
         }
         let inner = blocking(py, || mnemo::Mnemo::open(&path, options))?;
         Ok(Mnemo { inner })

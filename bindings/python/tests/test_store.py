@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,7 @@ def test_options(store_dir: Path) -> None:
         compression_level=9,
         dictionary_training_bytes=0,
         block_cache_bytes=1 << 20,
+        recompress_level=0,
     ) as s:
         s.add_prompt("p", "x")
         assert s.prompt("p").version == 1
@@ -150,3 +152,18 @@ def test_compact_keeps_exports_byte_exact(loaded: mnemo.Mnemo, files: list[Path]
         assert loaded.export_session(s.id)
     with pytest.raises(TypeError):
         loaded.compact(level="high")  # type: ignore[arg-type]
+
+
+def test_sessions_are_recompressed_in_the_background(files: list[Path], store_dir: Path) -> None:
+    with mnemo.Mnemo(store_dir, sync_writes=False, recompress_level=19) as s:
+        for f in files:
+            s.import_file(f)
+        imported = s.stats()
+        st = imported
+        deadline = time.monotonic() + 120
+        while st.recompressed_through != st.last_seq:
+            assert time.monotonic() < deadline, (st.recompressed_through, st.last_seq)
+            time.sleep(0.05)
+            st = s.stats()
+        assert st.counters.blob_stored_bytes < imported.counters.blob_stored_bytes
+        assert st.counters.blob_bytes == imported.counters.blob_bytes

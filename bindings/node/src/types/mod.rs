@@ -51,6 +51,9 @@ pub struct OpenOptions {
     pub max_event_bytes: Option<i64>,
     /// Memory for decompressed session blobs (default 64 MiB; 0 disables).
     pub blob_cache_bytes: Option<i64>,
+    /// zstd level at which imported sessions are recompressed in the background once
+    /// imports pause (default 15; 0 turns it off).
+    pub recompress_level: Option<i32>,
 }
 
 impl From<OpenOptions> for mnemo::Options {
@@ -66,6 +69,7 @@ impl From<OpenOptions> for mnemo::Options {
             block_cache_bytes: o.block_cache_bytes.map_or(d.block_cache_bytes, usize_of),
             max_event_bytes: o.max_event_bytes.map_or(d.max_event_bytes, usize_of),
             blob_cache_bytes: o.blob_cache_bytes.map_or(d.blob_cache_bytes, usize_of),
+            recompress_level: o.recompress_level.unwrap_or(d.recompress_level),
             ..d
         }
     }
@@ -118,6 +122,9 @@ pub struct Stats {
     pub last_seq: i64,
     /// Trained dictionaries.
     pub dictionaries: u32,
+    /// Log sequence number through which imported sessions were recompressed in the
+    /// background; equal to `lastSeq` once caught up.
+    pub recompressed_through: i64,
     /// Bytes stored for context content: compressed session blobs plus compressed log entries.
     pub stored_content_bytes: i64,
     /// Raw imported bytes divided by stored content bytes (higher is better).
@@ -150,6 +157,7 @@ impl From<mnemo::Stats> for Stats {
             },
             last_seq: num(s.last_seq),
             dictionaries: s.dictionaries,
+            recompressed_through: num(s.recompressed_through),
             stored_content_bytes: num(s.stored_content_bytes),
             compression_ratio,
             disk_bytes,

@@ -113,7 +113,8 @@ class Mnemo:
 
     Options left at ``None`` keep the engine's defaults: ``create_if_missing=True``,
     ``sync_writes=True``, ``compression_level=3``, ``dictionary_training_bytes=1 MiB``,
-    ``block_cache_bytes=64 MiB``.
+    ``block_cache_bytes=64 MiB``, ``recompress_level=15`` (imported sessions are
+    recompressed at that zstd level in the background once imports pause; 0 turns it off).
     """
 
     def __new__(
@@ -125,6 +126,7 @@ class Mnemo:
         compression_level: Optional[int] = None,
         dictionary_training_bytes: Optional[int] = None,
         block_cache_bytes: Optional[int] = None,
+        recompress_level: Optional[int] = None,
     ) -> Self: ...
     @property
     def path(self) -> Path: ...
@@ -597,6 +599,8 @@ class Stats:
     def last_seq(self) -> int: ...
     @property
     def dictionaries(self) -> int: ...
+    @property
+    def recompressed_through(self) -> int: ...
     @property
     def stored_content_bytes(self) -> int: ...
     @property

@@ -187,6 +187,12 @@ impl Stats {
     fn dictionaries(&self) -> u32 {
         self.0.dictionaries
     }
+    /// Log sequence number through which imported sessions were recompressed in the
+    /// background; equal to `last_seq` once caught up.
+    #[getter]
+    fn recompressed_through(&self) -> u64 {
+        self.0.recompressed_through
+    }
     /// Bytes stored for context content: compressed session blobs plus compressed log entries.
     #[getter]
     fn stored_content_bytes(&self) -> u64 {

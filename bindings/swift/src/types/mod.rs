@@ -37,6 +37,9 @@ pub struct StoreOptions {
     pub block_cache_bytes: u64,
     /// Largest payload plus metadata of one host event.
     pub max_event_bytes: u64,
+    /// zstd level at which imported sessions are recompressed in the background once
+    /// imports pause (0 = never).
+    pub recompress_level: i32,
 }
 
 impl From<&mnemo::Options> for StoreOptions {
@@ -48,6 +51,7 @@ impl From<&mnemo::Options> for StoreOptions {
             dictionary_training_bytes: o.dictionary_training_bytes as u64,
             block_cache_bytes: o.block_cache_bytes as u64,
             max_event_bytes: o.max_event_bytes as u64,
+            recompress_level: o.recompress_level,
         }
     }
 }
@@ -61,6 +65,7 @@ impl From<StoreOptions> for mnemo::Options {
             dictionary_training_bytes: to_usize(o.dictionary_training_bytes),
             block_cache_bytes: to_usize(o.block_cache_bytes),
             max_event_bytes: to_usize(o.max_event_bytes),
+            recompress_level: o.recompress_level,
             ..mnemo::Options::default()
         }
     }
@@ -132,6 +137,9 @@ pub struct Stats {
     pub last_seq: u64,
     /// Trained dictionaries.
     pub dictionaries: u32,
+    /// Log sequence number through which imported sessions were recompressed in the
+    /// background; equal to `last_seq` once caught up.
+    pub recompressed_through: u64,
     /// Bytes stored for context content (compressed blobs plus compressed log entries).
     pub stored_content_bytes: u64,
     /// Per column family sizes on disk.
@@ -150,6 +158,7 @@ impl From<mnemo::Stats> for Stats {
             counters: s.counters.into(),
             last_seq: s.last_seq,
             dictionaries: s.dictionaries,
+            recompressed_through: s.recompressed_through,
             stored_content_bytes: s.stored_content_bytes,
             column_families: s
                 .column_families

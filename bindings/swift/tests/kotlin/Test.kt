@@ -128,6 +128,10 @@ fun run(tmp: File, transcript: String, bytes: ByteArray) {
         }
     }
 
+    check("the default options recompress imported sessions at level 15") {
+        expect(defaultStoreOptions().recompressLevel == 15) { "${defaultStoreOptions()}" }
+    }
+
     val options = defaultStoreOptions().copy(syncWrites = false)
     val store = MnemoStore.openWithOptions(File(tmp, "store").path, options)
 
@@ -404,6 +408,7 @@ fun run(tmp: File, transcript: String, bytes: ByteArray) {
         expect(queue.poll(10, TimeUnit.SECONDS) == "entry orders/4") { "watched entry" }
         val stats = store.stats()
         expect(stats.counters.sessions == 2uL && stats.lastSeq == store.lastSeq()) { "stats $stats" }
+        expect(stats.recompressedThrough <= stats.lastSeq) { "recompressed through $stats" }
         store.closeStore()
         expect(queue.poll(10, TimeUnit.SECONDS) == "end closed") { "end of watch" }
         watch.stop()
