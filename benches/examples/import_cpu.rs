@@ -5,8 +5,10 @@
 //! `mnemo-paths` (`import_paths`: worker threads, group commits; with `INDEX=1` in the
 //! environment it then brings the search index up to date), `sqlite` (the peer, one
 //! transaction per file). No fsync unless `SYNC=1` is set in the
-//! environment (then an fsync per file on both sides, the default durability). Prints wall
-//! and process CPU time (all threads) per round.
+//! environment (then an fsync per file on both sides, the default durability). For
+//! `mnemo-paths`, `LEVEL=n` sets the write level (`Options::compression_level`) and
+//! `TRAIN=0` turns dictionary training off. Prints wall and process CPU time (all threads)
+//! per round, store open and close included.
 
 use mnemo::{Mnemo, Options};
 use mnemo_benches::{load_transcripts, mnemo_options, total_bytes, SqliteStore};
