@@ -62,3 +62,6 @@ pub fn open(dir: &std::path::Path) -> Mnemo {
 pub fn ev(kind: &str, payload: &str) -> EventData {
     EventData::new(kind, payload.as_bytes())
 }
+
+/// A small aider chat history holding two sessions.
+pub const AIDER: &str = "\n# aider chat started at 2025-03-01 10:00:00\n\n> Aider v0.80.0\n> Model: gpt-4o\n\n#### Please add a retry loop to fetch_data in client.py  \n\nHere is the change with exponential backoff for the RocksDB lock error.\n\n# aider chat started at 2025-03-02 11:30:00\n\n#### Rename the config loader  \n\nDone: renamed load_cfg to load_config everywhere.\n";

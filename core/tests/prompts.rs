@@ -1,0 +1,264 @@
+//! Integration tests of prompt templates and workflows through the public API: versions,
+//! labels, rendering, concurrent writers, and the prompt read cache never serving what a
+//! completed write replaced.
+
+use std::collections::BTreeMap;
+
+use mnemo::{Error, Expected, Mnemo, Options, WorkflowStep};
+
+mod common;
+use common::AIDER;
+
+fn open(dir: &std::path::Path) -> Mnemo {
+    Mnemo::open(dir, Options::default()).expect("open store")
+}
+
+#[test]
+fn prompts_version_label_and_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let v1 = store
+        .add_prompt("review", "Review {{file}} for {{concern}}.")
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    assert_eq!(v1.variables, ["file", "concern"]);
+    let v2 = store
+        .add_prompt("review", "Review {{file}} carefully for {{concern}}.")
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    store.label_prompt("review", "production", 1).unwrap();
+    assert_eq!(
+        store.prompt("review", Some("production")).unwrap().version,
+        1
+    );
+    assert_eq!(store.prompt("review", None).unwrap().version, 2);
+    assert_eq!(store.prompt("review", Some("latest")).unwrap().version, 2);
+    assert_eq!(store.prompt("review", Some("1")).unwrap().body, v1.body);
+    let labels = store.prompt_labels("review").unwrap();
+    assert_eq!(labels.get("production"), Some(&1));
+    assert_eq!(labels.get("latest"), Some(&2));
+    let mut values = BTreeMap::new();
+    values.insert("file".to_string(), "lib.rs".to_string());
+    match store.render_prompt("review", None, &values) {
+        Err(Error::MissingVariable { name }) => assert_eq!(name, "concern"),
+        other => panic!("expected MissingVariable, got {other:?}"),
+    }
+    values.insert("concern".to_string(), "races".to_string());
+    assert_eq!(
+        store
+            .render_prompt("review", Some("production"), &values)
+            .unwrap(),
+        "Review lib.rs for races."
+    );
+    assert!(matches!(
+        store.label_prompt("review", "production", 9),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.prompt("review", Some("staging")),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.add_prompt("", "x"),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store.add_prompt("bad", "{{oops"),
+        Err(Error::InvalidInput(_))
+    ));
+    assert_eq!(store.prompt_names().unwrap(), ["review"]);
+}
+
+#[test]
+fn concurrent_prompt_versions_are_distinct() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let s = store.clone();
+            std::thread::spawn(move || s.add_prompt("p", &format!("body {i}")).unwrap().version)
+        })
+        .collect();
+    let mut versions: Vec<u32> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    versions.sort();
+    assert_eq!(versions, (1..=8).collect::<Vec<_>>());
+}
+
+#[test]
+fn workflows_reference_prompts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store
+        .add_prompt("plan", "Plan the change to {{file}}")
+        .unwrap();
+    store
+        .add_prompt("test", "Write tests for {{file}}")
+        .unwrap();
+    let step = |name: &str, prompt: &str| WorkflowStep {
+        name: name.into(),
+        prompt: prompt.into(),
+        prompt_ref: None,
+        values: BTreeMap::new(),
+    };
+    let w = store
+        .add_workflow("feature", vec![step("plan", "plan"), step("test", "test")])
+        .unwrap();
+    assert_eq!(w.version, 1);
+    let mut values = BTreeMap::new();
+    values.insert("file".to_string(), "db.rs".to_string());
+    let rendered = store.render_workflow("feature", None, &values).unwrap();
+    assert_eq!(rendered.len(), 2);
+    assert_eq!(rendered[1].text, "Write tests for db.rs");
+    assert!(matches!(
+        store.add_workflow("broken", vec![step("a", "missing")]),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.add_workflow("dup", vec![step("a", "plan"), step("a", "test")]),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store.workflow("feature", Some(5)),
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[test]
+fn latest_prompt_among_many_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.add_prompt("a", "first").unwrap();
+    for i in 0..300 {
+        store.add_prompt("ab", &format!("v{i}")).unwrap();
+    }
+    store.add_prompt("b", "other").unwrap();
+    // "a" must not see "ab"'s versions, and latest is one reverse seek.
+    assert_eq!(store.prompt("a", None).unwrap().version, 1);
+    assert_eq!(store.prompt("ab", None).unwrap().body, "v299");
+    assert_eq!(store.prompt_labels("ab").unwrap()["latest"], 300);
+    assert!(!store.is_closed());
+    store.close();
+    assert!(store.is_closed());
+}
+
+#[test]
+fn repeated_prompt_reads_see_every_completed_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.add_prompt("review", "v1 {{file}}").unwrap();
+    for _ in 0..3 {
+        assert_eq!(store.prompt("review", None).unwrap().version, 1);
+    }
+    // A new version, a moved label, and the label's old target read again.
+    store.add_prompt("review", "v2 {{file}}").unwrap();
+    assert_eq!(store.prompt("review", None).unwrap().body, "v2 {{file}}");
+    assert_eq!(store.prompt("review", Some("latest")).unwrap().version, 2);
+    store.label_prompt("review", "production", 1).unwrap();
+    assert_eq!(
+        store.prompt("review", Some("production")).unwrap().version,
+        1
+    );
+    assert_eq!(
+        store.prompt("review", Some("production")).unwrap().version,
+        1
+    );
+    store.label_prompt("review", "production", 2).unwrap();
+    assert_eq!(
+        store.prompt("review", Some("production")).unwrap().version,
+        2
+    );
+    assert_eq!(store.prompt("review", Some("1")).unwrap().version, 1);
+    // An empty selector is a label that does not exist, not the newest version, cached or not.
+    for _ in 0..2 {
+        assert_eq!(store.prompt("review", None).unwrap().version, 2);
+        assert!(matches!(
+            store.prompt("review", Some("")),
+            Err(Error::NotFound { kind: "label", .. })
+        ));
+    }
+    let mut values = BTreeMap::new();
+    values.insert("file".to_string(), "a.rs".to_string());
+    assert_eq!(
+        store.render_prompt("review", None, &values).unwrap(),
+        "v2 a.rs"
+    );
+    // Unrelated writes change nothing.
+    store.import_bytes("a.md", AIDER.as_bytes()).unwrap();
+    assert_eq!(store.prompt("review", None).unwrap().version, 2);
+    store.close();
+    assert!(matches!(store.prompt("review", None), Err(Error::Closed)));
+}
+
+#[test]
+fn prompt_reads_racing_a_writer_never_go_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Mnemo::open(
+        dir.path(),
+        Options {
+            sync_writes: false,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    store.add_prompt("hot", "v").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<u32>();
+    let reader = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let mut last = 0;
+            let mut done = None;
+            loop {
+                let v = store.prompt("hot", None).unwrap().version;
+                assert!(v >= last, "read version {v} after {last}");
+                last = v;
+                // Once the writer reports a completed add, every later read sees it.
+                while let Ok(added) = rx.try_recv() {
+                    let now = store.prompt("hot", None).unwrap().version;
+                    assert!(now >= added, "read {now} after {added} was added");
+                    done = Some(added);
+                }
+                if done == Some(200) {
+                    return last;
+                }
+            }
+        })
+    };
+    for _ in 2..=200 {
+        let t = store.add_prompt("hot", "v").unwrap();
+        tx.send(t.version).unwrap();
+    }
+    let last = reader.join().unwrap();
+    assert!(last <= 200);
+    assert_eq!(store.prompt("hot", None).unwrap().version, 200);
+}
+
+#[test]
+fn a_cached_prompt_never_outlives_a_write_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.add_prompt("p", "first {{x}}").unwrap();
+    assert_eq!(store.prompt("p", None).unwrap().version, 1);
+    // Host events leave the views alone: the cached template is still the answer.
+    for _ in 0..3 {
+        store
+            .append(
+                "host-stream",
+                Expected::Any,
+                vec![mnemo::EventData::new("noted", &b"{}"[..])],
+            )
+            .unwrap();
+        assert_eq!(store.prompt("p", None).unwrap().body, "first {{x}}");
+    }
+    // Every write to the template shows at once, through the same cache.
+    store.add_prompt("p", "second {{x}}").unwrap();
+    assert_eq!(store.prompt("p", None).unwrap().body, "second {{x}}");
+    store.label_prompt("p", "production", 1).unwrap();
+    assert_eq!(store.prompt("p", Some("production")).unwrap().version, 1);
+    store.label_prompt("p", "production", 2).unwrap();
+    assert_eq!(store.prompt("p", Some("production")).unwrap().version, 2);
+    // A rebuild switches readers to rows it wrote afresh: the answers stay the same.
+    store.rebuild_context_views().unwrap();
+    assert_eq!(store.prompt("p", Some("production")).unwrap().version, 2);
+    store.add_prompt("p", "third {{x}}").unwrap();
+    assert_eq!(store.prompt("p", None).unwrap().version, 3);
+}
