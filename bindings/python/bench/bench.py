@@ -209,6 +209,16 @@ def stale_module_warning() -> None:
         )
 
 
+def wait_for_recompression(store: mnemo.Mnemo) -> float:
+    """Seconds until the background recompression has caught up with the log."""
+    start = time.perf_counter()
+    while True:
+        st = store.stats()
+        if st.recompressed_through == st.last_seq:
+            return time.perf_counter() - start
+        time.sleep(0.02)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--seconds", type=float, default=0.5, help="length of one timing round")
@@ -233,6 +243,10 @@ def main() -> None:
                 ids.extend(put("t.md", items[i]).imported)
 
             rows.append(("put session", label, ops_per_sec(put_session, secs, len(items) // 3)))
+            # Once puts pause, a low-priority thread recompresses the sessions just imported
+            # (Options.recompress_level); the next rows are timed after it has finished.
+            waited = wait_for_recompression(store)
+            print(f"{label}: background recompression of {len(ids)} sessions done {waited:.2f} s after the puts")
             rows.append(
                 ("put prompt", label, ops_per_sec(lambda i: store.add_prompt(f"p{i % 1000}", PROMPT_BODY), secs))
             )
