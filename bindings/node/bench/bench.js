@@ -148,6 +148,19 @@ async function parsedSession() {
   return { json: JSON.stringify(base), id: base.info.id }
 }
 
+/**
+ * Seconds until the background recompression that follows imports (`recompressLevel`) has
+ * caught up with the log: the rows are timed on the store's steady state.
+ */
+async function recompressed(store) {
+  const start = performance.now()
+  for (;;) {
+    const s = await store.stats()
+    if (s.recompressedThrough === s.lastSeq) return (performance.now() - start) / 1000
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 /** Each SQLite row gets its own id inside the same session JSON. */
 const idOf = (i) => i.toString(16).padStart(32, '0')
 
@@ -199,6 +212,7 @@ async function gets() {
     }
   }
   await store.flush()
+  console.error(`gets: background recompression done ${(await recompressed(store)).toFixed(2)} s after the imports`)
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b)
   if (!same(await store.session(ids[7]), sqlite.getSession(ids[7]))) throw new Error('session data differ')
   if (!same(store.sessionSync(ids[7]), sqlite.getSession(ids[7]))) throw new Error('session data differ')
