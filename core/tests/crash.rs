@@ -1,11 +1,13 @@
-//! kill -9 at random moments during an import loses nothing that was acknowledged, and
-//! leaves no half-written session: the RocksDB crash-test idea applied to Mnemo.
+//! kill -9 at random moments during an import, or during the background recompression that
+//! follows it, loses nothing that was acknowledged and leaves no half-written session or
+//! blob: the RocksDB crash-test idea applied to Mnemo.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use mnemo::{Mnemo, Options, SessionFilter};
@@ -21,7 +23,9 @@ const CHILD_ENV: &str = "MNEMO_CRASH_CHILD";
 /// uses the pipelined group commit of `import_paths` (`ACKPATH <path>`); mode `rebuild`
 /// commits file by file like `single` while another thread rebuilds the context views
 /// (sessions, sources, prompts) over and over, so kills also land inside rebuilds and
-/// generation switches. Without the
+/// generation switches; mode `recompress` imports like `group`, prints `IMPORTED`, then
+/// waits while the background recompression rewrites the sessions' blobs, so kills land
+/// inside its steps. Without the
 /// variable it does nothing; it is ignored in normal runs and started by the parent test.
 #[test]
 #[ignore = "the child process of kill_9_loses_nothing_acknowledged, started by it"]
@@ -33,7 +37,11 @@ fn crash_child() {
     let (Some(mode), Some(dir), Some(list)) = (parts.next(), parts.next(), parts.next()) else {
         panic!("bad {CHILD_ENV}: {spec}");
     };
-    let store = Mnemo::open(dir, Options::default()).expect("open store");
+    let options = Options {
+        recompress_level: 19,
+        ..Options::default()
+    };
+    let store = Mnemo::open(dir, options).expect("open store");
     let paths: Vec<PathBuf> = std::fs::read_to_string(list)
         .expect("file list")
         .lines()
@@ -44,12 +52,22 @@ fn crash_child() {
         let store = store.clone();
         std::thread::spawn(move || while store.rebuild_context_views().is_ok() {});
     }
-    if mode == "group" {
+    if mode == "group" || mode == "recompress" {
         let _ = store.import_paths(&paths, |p| {
             let mut out = stdout.lock();
             let _ = writeln!(out, "ACKPATH {}", p.path.display());
             let _ = out.flush();
         });
+        if mode == "recompress" {
+            let mut out = stdout.lock();
+            let _ = writeln!(out, "IMPORTED");
+            let _ = out.flush();
+            drop(out);
+            // Until killed: the recompression runs on its own thread.
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
         return;
     }
     for path in paths {
@@ -97,7 +115,7 @@ fn kill_9_loses_nothing_acknowledged() {
         let text: Vec<String> = order.iter().map(|p| p.display().to_string()).collect();
         std::fs::write(&list, text.join("\n")).unwrap();
         let store_dir = dir.path().join("store");
-        let mode = ["single", "group", "rebuild"][round % 3];
+        let mode = ["single", "group", "rebuild", "recompress"][round % 4];
         let spec = format!("{mode}:{}:{}", store_dir.display(), list.display());
         let mut proc = Command::new(&child)
             .args(["--exact", "crash_child", "--ignored", "--nocapture"])
@@ -107,11 +125,16 @@ fn kill_9_loses_nothing_acknowledged() {
             .spawn()
             .unwrap();
         let stdout = proc.stdout.take().unwrap();
+        let (imported_tx, imported) = mpsc::channel();
         let reader = std::thread::spawn(move || {
             BufReader::new(stdout)
                 .lines()
                 .map_while(Result::ok)
                 .filter_map(|l| {
+                    if l == "IMPORTED" {
+                        let _ = imported_tx.send(());
+                        return None;
+                    }
                     if let Some(path) = l.strip_prefix("ACKPATH ") {
                         return Some((None, PathBuf::from(path)));
                     }
@@ -125,13 +148,27 @@ fn kill_9_loses_nothing_acknowledged() {
                 })
                 .collect::<Vec<_>>()
         });
-        let delay = 20 + next_random(&mut seed) % 800;
+        let delay = if mode == "recompress" {
+            // After the import: the recompression starts once imports have paused 500 ms,
+            // then takes seconds at level 19 for the shared transcripts.
+            imported
+                .recv_timeout(Duration::from_secs(300))
+                .unwrap_or_else(|_| panic!("round {round}: the child never finished importing"));
+            300 + next_random(&mut seed) % 2500
+        } else {
+            20 + next_random(&mut seed) % 800
+        };
         std::thread::sleep(Duration::from_millis(delay));
         proc.kill().unwrap(); // SIGKILL on Unix
         proc.wait().unwrap();
         let acked = reader.join().unwrap();
         total_acked += acked.len();
-        let store = Mnemo::open(&store_dir, Options::default())
+        // Reopened with the recompression off, so what the checks see is what the kill left.
+        let options = Options {
+            recompress_level: 0,
+            ..Options::default()
+        };
+        let store = Mnemo::open(&store_dir, options)
             .unwrap_or_else(|e| panic!("round {round}: reopen after kill: {e}"));
         let mut acked_files = 0u64;
         for (source_id, path) in &acked {
@@ -189,9 +226,18 @@ fn kill_9_loses_nothing_acknowledged() {
             stats.counters.sessions == 0 || stats.counters.tokens > 0,
             "round {round}: sessions stored but nothing indexed"
         );
+        // The blob counter says what is stored, whatever step of a recompression the kill
+        // interrupted: a pass over every blob (at level 1, which finds no frame to shrink
+        // and so rewrites nothing) adds up the stored frames.
+        let pass = store.compact(1).unwrap();
+        assert_eq!(
+            pass.bytes_before, stats.counters.blob_stored_bytes,
+            "round {round}: stored blob bytes and their counter differ"
+        );
+        assert_eq!(pass.blobs, stats.counters.blobs, "round {round}");
         eprintln!(
-            "round {round} ({mode}): killed after {delay} ms, {acked_files} files acked, {} sources stored, context views at generation {}",
-            stats.counters.sources, rebuilt.generation
+            "round {round} ({mode}): killed after {delay} ms, {acked_files} files acked, {} sources stored, context views at generation {}, recompressed through {} of {}",
+            stats.counters.sources, rebuilt.generation, stats.recompressed_through, stats.last_seq
         );
     }
     assert!(
