@@ -4,14 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use mnemo::{Error, Expected, Mnemo, Options, WorkflowStep};
+use mnemo::{Error, Expected, WorkflowStep};
 
 mod common;
-use common::AIDER;
-
-fn open(dir: &std::path::Path) -> Mnemo {
-    Mnemo::open(dir, Options::default()).expect("open store")
-}
+use common::{open, AIDER};
 
 #[test]
 fn prompts_version_label_and_render() {
@@ -192,14 +188,7 @@ fn repeated_prompt_reads_see_every_completed_write() {
 #[test]
 fn prompt_reads_racing_a_writer_never_go_back() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Mnemo::open(
-        dir.path(),
-        Options {
-            sync_writes: false,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let store = common::open_unsynced(dir.path());
     store.add_prompt("hot", "v").unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<u32>();
     let reader = {

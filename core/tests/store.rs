@@ -5,11 +5,7 @@ use std::time::Duration;
 use mnemo::{Error, Expected, Mnemo, Options, SessionFilter};
 
 mod common;
-use common::AIDER;
-
-fn open(dir: &std::path::Path) -> Mnemo {
-    Mnemo::open(dir, Options::default()).expect("open store")
-}
+use common::{open, AIDER};
 
 #[test]
 fn import_is_byte_exact_and_idempotent() {
@@ -241,14 +237,7 @@ fn values_stay_readable_across_dictionary_generations() {
 #[test]
 fn last_seq_never_goes_backwards_under_concurrent_commits() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Mnemo::open(
-        dir.path(),
-        Options {
-            sync_writes: false,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let store = common::open_unsynced(dir.path());
     let writers: Vec<_> = (0..4)
         .map(|t| {
             let s = store.clone();

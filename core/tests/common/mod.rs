@@ -53,6 +53,19 @@ pub fn with_raw_db(dir: &std::path::Path, f: impl FnOnce(&rocksdb::DB)) {
     f(&db);
 }
 
+/// A store in `dir` that does not fsync its commits (tests of concurrency, where fsyncs
+/// only slow the run down).
+pub fn open_unsynced(dir: &std::path::Path) -> Mnemo {
+    Mnemo::open(
+        dir,
+        Options {
+            sync_writes: false,
+            ..Options::default()
+        },
+    )
+    .unwrap()
+}
+
 /// A store in `dir` with the default options.
 pub fn open(dir: &std::path::Path) -> Mnemo {
     Mnemo::open(dir, Options::default()).unwrap()
