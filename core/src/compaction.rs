@@ -8,7 +8,7 @@
 //!   events and rewrites each new session's blob at `Options::recompress_level` (default
 //!   15), saving how far it got (`meta` key `recompressed_through`) with each step, so it
 //!   resumes there after a restart or a crash; bulk imports hold it back as they do the
-//!   search indexer;
+//!   search indexer, and so does an explicit compaction (which does the same work);
 //! - at once, for every stored blob, with [`crate::Mnemo::compact`].
 //!
 //! Either way a blob is rewritten only when its new frame is smaller than the one stored
@@ -16,7 +16,7 @@
 //! not of its frame, so a rewrite is an idempotent put of the same content: a crash mid-way
 //! leaves every blob readable, either in its old frame or its new one.
 
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -60,6 +60,21 @@ pub(crate) struct Recompressor {
     again: AtomicBool,
     /// When the last kick came: the thread waits until [`RECOMPRESS_IDLE`] has passed since.
     last_kick: Mutex<Option<Instant>>,
+    /// Explicit compactions in progress ([`Engine::hold_recompression`]): they do the same
+    /// work, so the background waits for them instead of repeating it beside them.
+    held: AtomicUsize,
+}
+
+/// Keeps the background recompression waiting while alive (see
+/// [`Engine::hold_recompression`]).
+pub(crate) struct RecompressionHold<'a>(&'a Engine);
+
+impl Drop for RecompressionHold<'_> {
+    fn drop(&mut self) {
+        if self.0.recompressor.held.fetch_sub(1, SeqCst) == 1 {
+            self.0.resume_recompression();
+        }
+    }
 }
 
 impl Recompressor {
@@ -233,7 +248,7 @@ impl Engine {
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         self.recompressor.again.store(true, SeqCst);
-        if self.indexer_held() || self.recompressor.running.swap(true, SeqCst) {
+        if self.recompression_held() || self.recompressor.running.swap(true, SeqCst) {
             return;
         }
         let Some(engine) = self.me.upgrade() else {
@@ -246,15 +261,27 @@ impl Engine {
             // A kick that came after the last check found `running` set: go again for it.
             if engine.recompressor.again.load(SeqCst)
                 && !engine.closed.load(SeqCst)
-                && !engine.indexer_held()
+                && !engine.recompression_held()
             {
                 engine.recompress_in_background();
             }
         });
     }
 
-    /// After a bulk import: start the background recompression if imports kicked it
-    /// while the import held it back.
+    /// Hold the background recompression back until the returned guard drops (an explicit
+    /// [`crate::Mnemo::compact`] runs meanwhile).
+    pub(crate) fn hold_recompression(&self) -> RecompressionHold<'_> {
+        self.recompressor.held.fetch_add(1, SeqCst);
+        RecompressionHold(self)
+    }
+
+    /// Whether a bulk import or an explicit compaction holds the recompression back now.
+    fn recompression_held(&self) -> bool {
+        self.indexer_held() || self.recompressor.held.load(SeqCst) > 0
+    }
+
+    /// After a bulk import or an explicit compaction: start the background recompression
+    /// if imports kicked it while it was held back.
     pub(crate) fn resume_recompression(&self) {
         if self.recompressor.again.load(SeqCst) {
             self.recompress_in_background();
@@ -262,11 +289,17 @@ impl Engine {
     }
 
     /// The background thread's work: wait for a pause in imports, then step until the log
-    /// is handled, starting over when imports resume; stop at close, under a bulk import
-    /// (its end kicks again), or on an error (the next kick retries).
+    /// is handled, starting over when imports resume; stop at close, under a bulk import or
+    /// an explicit compaction (their end starts it again), or on an error (the next kick
+    /// retries).
     fn recompress_until_idle(&self, level: i32) {
         loop {
-            if self.closed.load(SeqCst) || self.indexer_held() {
+            if self.closed.load(SeqCst) {
+                return;
+            }
+            if self.recompression_held() {
+                // What is left is done when the hold ends (`resume_recompression`).
+                self.recompressor.again.store(true, SeqCst);
                 return;
             }
             let since = self
@@ -287,7 +320,7 @@ impl Engine {
                     Err(_) => return,
                 }
                 if self.closed.load(SeqCst)
-                    || self.indexer_held()
+                    || self.recompression_held()
                     || self.recompressor.again.load(SeqCst)
                 {
                     break;
@@ -317,4 +350,41 @@ fn scan_options() -> rocksdb::ReadOptions {
     let mut o = rocksdb::ReadOptions::default();
     o.fill_cache(false);
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use crate::{Mnemo, Options};
+
+    fn samples() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/transcripts")
+    }
+
+    #[test]
+    fn a_hold_keeps_the_background_waiting_and_its_end_resumes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            sync_writes: false,
+            recompress_level: 19,
+            ..Options::default()
+        };
+        let store = Mnemo::open(dir.path(), options).unwrap();
+        let engine = store.engine();
+        let hold = engine.hold_recompression();
+        store.import_paths(&[samples()], |_| {}).unwrap();
+        // Well past the pause after which it would have started.
+        std::thread::sleep(Duration::from_millis(1200));
+        assert_eq!(engine.recompressed_through().unwrap(), 0);
+        drop(hold);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while engine.recompressed_through().unwrap() < store.last_seq() {
+            assert!(
+                Instant::now() < deadline,
+                "not resumed after the hold ended"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }

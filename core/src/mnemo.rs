@@ -500,6 +500,8 @@ impl Mnemo {
     /// recompression's work for every session imported before the call.
     pub fn compact(&self, level: i32) -> Result<crate::compaction::CompactionReport> {
         self.engine.training.wait_idle();
+        // The background recompression would repeat this work beside it: it waits.
+        let _hold = self.engine.hold_recompression();
         let head = self
             .engine
             .feed
