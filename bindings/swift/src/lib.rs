@@ -31,6 +31,7 @@ mod feed;
 mod host;
 mod store;
 mod store_async;
+mod store_events;
 mod types;
 
 pub use error::{ErrorInfo, MnemoError};
@@ -38,8 +39,9 @@ pub use feed::{LogListener, LogWatch, Subscription};
 pub use host::{CallbackError, HostProjection, Upcaster, ViewBatch};
 pub use store::{
     builtin_projections, default_store_options, open_store_async, ImportProgressListener,
-    MnemoStore, ProjectionView,
+    MnemoStore,
 };
+pub use store_events::ProjectionView;
 pub use types::*;
 
 uniffi::setup_scaffolding!("mnemo");
