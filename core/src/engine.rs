@@ -405,6 +405,7 @@ impl Engine {
         crate::dictionaries::load(&db, &codec, options.compression_level)?;
         let (last_seq, head_hash) = crate::log::log_head(&db)?;
         let stats = crate::stats::Counters::load(&db, last_seq)?;
+        let has_sessions = stats.sessions > 0;
         let sampler = Sampler::new(options.dictionary_training_bytes);
         let engine = Arc::new_cyclic(|me| Engine {
             me: me.clone(),
@@ -439,8 +440,10 @@ impl Engine {
             group_sync: Default::default(),
         });
         // Sessions imported while the store was last open may still wait for their
-        // background recompression (the process ended first): resume it.
+        // background recompression (the process ended first): resume it. (A store of host
+        // events only has nothing for it to do.)
         if engine.recompress_level.is_some()
+            && has_sessions
             && engine
                 .recompressed_through()
                 .is_ok_and(|through| through < last_seq)
