@@ -203,6 +203,19 @@ pub fn plain_zstd_baseline(files: &[Transcript]) -> Result<PlainZstdBaseline> {
     Ok(out)
 }
 
+/// Checkpoints a SQLite peer's WAL into its database file (`wal_checkpoint(TRUNCATE)`) and
+/// returns the size of the database file at `path` plus whatever is left in the WAL.
+pub(crate) fn checkpointed_bytes(conn: &rusqlite::Connection, path: &Path) -> Result<u64> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        return Err("wal_checkpoint(TRUNCATE) was blocked".into());
+    }
+    let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mut wal = path.to_path_buf().into_os_string();
+    wal.push("-wal");
+    Ok(len(path) + len(Path::new(&wal)))
+}
+
 /// Mnemo's options in the benchmarks and probes: the defaults, with an fsync per commit
 /// (`sync_writes`, the default durability) or without.
 pub fn mnemo_options(sync_writes: bool) -> mnemo::Options {

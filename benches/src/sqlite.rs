@@ -241,16 +241,7 @@ impl SqliteStore {
     /// Checkpoints the WAL into the database file (`wal_checkpoint(TRUNCATE)`) and returns
     /// the size of the database file plus whatever is left in the WAL.
     pub fn checkpointed_bytes(&self) -> Result<u64> {
-        let busy: i64 = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-        if busy != 0 {
-            return Err("wal_checkpoint(TRUNCATE) was blocked".into());
-        }
-        let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
-        Ok(len(&self.path) + len(Path::new(&wal)))
+        crate::checkpointed_bytes(&self.conn, &self.path)
     }
 }
 
