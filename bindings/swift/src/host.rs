@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use mnemo::events::projection::{self as proj, Projection};
 
 use crate::error::MnemoError;
-use crate::types::LogEntry;
+use crate::types::{EventFilter, LogEntry};
 
 /// How host code reports a failure from a callback. Throwing any other exception works
 /// too: its text becomes the reason.
@@ -115,6 +115,21 @@ pub(crate) struct Adapter<'a> {
     pub name: String,
     pub filter: mnemo::EventFilter,
     pub callback: &'a dyn HostProjection,
+}
+
+impl<'a> Adapter<'a> {
+    /// Host projection `callback` under `name`, over the events passing `filter` (none = all).
+    pub fn new(
+        name: String,
+        filter: Option<EventFilter>,
+        callback: &'a dyn HostProjection,
+    ) -> Self {
+        Adapter {
+            name,
+            filter: filter.unwrap_or_default().into(),
+            callback,
+        }
+    }
 }
 
 impl Projection for Adapter<'_> {

@@ -127,11 +127,7 @@ impl MnemoStore {
         projection: Box<dyn HostProjection>,
         filter: Option<EventFilter>,
     ) -> Result<ProjectionStatus> {
-        let mut p = Adapter {
-            name,
-            filter: filter.unwrap_or_default().into(),
-            callback: projection.as_ref(),
-        };
+        let mut p = Adapter::new(name, filter, projection.as_ref());
         Ok(self.inner.run_projection(&mut p)?.into())
     }
 
@@ -145,11 +141,7 @@ impl MnemoStore {
         projection: Box<dyn HostProjection>,
         filter: Option<EventFilter>,
     ) -> Result<ProjectionStatus> {
-        let mut p = Adapter {
-            name,
-            filter: filter.unwrap_or_default().into(),
-            callback: projection.as_ref(),
-        };
+        let mut p = Adapter::new(name, filter, projection.as_ref());
         Ok(self.inner.rebuild_projection(&mut p)?.into())
     }
 
