@@ -16,12 +16,13 @@
 //! not of its frame, so a rewrite is an idempotent put of the same content: a crash mid-way
 //! leaves every blob readable, either in its old frame or its new one.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::background::{Hold, Task};
 use crate::codec::{parse_header, ContentKind};
 use crate::engine::{DbGuard, Engine, CF_BLOBS, CF_META};
 use crate::error::{Error, Result};
@@ -52,29 +53,14 @@ pub struct CompactionReport {
     pub bytes_after: u64,
 }
 
-/// The background recompression's flags (see [`Engine::recompress_in_background`]).
+/// The background recompression's state (see [`Engine::recompress_in_background`]).
 #[derive(Debug, Default)]
 pub(crate) struct Recompressor {
-    running: AtomicBool,
-    /// Set by every kick: new sessions to recompress once imports pause.
-    again: AtomicBool,
+    /// Kicks (new sessions to recompress once imports pause), its thread, and its holds
+    /// (bulk imports; explicit compactions, which do the same work).
+    task: Task,
     /// When the last kick came: the thread waits until [`RECOMPRESS_IDLE`] has passed since.
     last_kick: Mutex<Option<Instant>>,
-    /// Explicit compactions in progress ([`Engine::hold_recompression`]): they do the same
-    /// work, so the background waits for them instead of repeating it beside them.
-    held: AtomicUsize,
-}
-
-/// Keeps the background recompression waiting while alive (see
-/// [`Engine::hold_recompression`]).
-pub(crate) struct RecompressionHold<'a>(&'a Engine);
-
-impl Drop for RecompressionHold<'_> {
-    fn drop(&mut self) {
-        if self.0.recompressor.held.fetch_sub(1, SeqCst) == 1 {
-            self.0.resume_recompression();
-        }
-    }
 }
 
 impl Recompressor {
@@ -247,45 +233,33 @@ impl Engine {
             .last_kick
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
-        self.recompressor.again.store(true, SeqCst);
-        if self.recompression_held() || self.recompressor.running.swap(true, SeqCst) {
+        if !self.recompressor.task.kick() {
             return;
         }
         let Some(engine) = self.me.upgrade() else {
-            self.recompressor.running.store(false, SeqCst);
+            self.recompressor.task.stop();
             return;
         };
         crate::background::spawn("mnemo-recompress", move || {
             engine.recompress_until_idle(level);
-            engine.recompressor.running.store(false, SeqCst);
-            // A kick that came after the last check found `running` set: go again for it.
-            if engine.recompressor.again.load(SeqCst)
+            engine.recompressor.task.stop();
+            // A kick that came after the last check found it running: go again for it.
+            if engine.recompressor.task.pending()
                 && !engine.closed.load(SeqCst)
-                && !engine.recompression_held()
+                && !engine.recompressor.task.is_held()
             {
                 engine.recompress_in_background();
             }
         });
     }
 
-    /// Hold the background recompression back until the returned guard drops (an explicit
-    /// [`crate::Mnemo::compact`] runs meanwhile).
-    pub(crate) fn hold_recompression(&self) -> RecompressionHold<'_> {
-        self.recompressor.held.fetch_add(1, SeqCst);
-        RecompressionHold(self)
-    }
-
-    /// Whether a bulk import or an explicit compaction holds the recompression back now.
-    fn recompression_held(&self) -> bool {
-        self.indexer_held() || self.recompressor.held.load(SeqCst) > 0
-    }
-
-    /// After a bulk import or an explicit compaction: start the background recompression
-    /// if imports kicked it while it was held back.
-    pub(crate) fn resume_recompression(&self) {
-        if self.recompressor.again.load(SeqCst) {
-            self.recompress_in_background();
-        }
+    /// Hold the background recompression back until the returned guard drops (a bulk
+    /// import, or an explicit [`crate::Mnemo::compact`], runs meanwhile); it starts when the
+    /// last hold ends if imports kicked it meanwhile.
+    pub(crate) fn hold_recompression(&self) -> Hold<'_> {
+        self.recompressor
+            .task
+            .hold(self, Engine::recompress_in_background)
     }
 
     /// The background thread's work: wait for a pause in imports, then step until the log
@@ -297,9 +271,9 @@ impl Engine {
             if self.closed.load(SeqCst) {
                 return;
             }
-            if self.recompression_held() {
-                // What is left is done when the hold ends (`resume_recompression`).
-                self.recompressor.again.store(true, SeqCst);
+            if self.recompressor.task.is_held() {
+                // What is left is done when the hold ends.
+                self.recompressor.task.leave();
                 return;
             }
             let since = self
@@ -310,7 +284,7 @@ impl Engine {
                 std::thread::sleep((RECOMPRESS_IDLE - since).min(Duration::from_millis(100)));
                 continue;
             }
-            self.recompressor.again.store(false, SeqCst);
+            self.recompressor.task.take();
             // Use the dictionary a running training is about to deliver.
             self.training.wait_idle();
             loop {
@@ -320,8 +294,8 @@ impl Engine {
                     Err(_) => return,
                 }
                 if self.closed.load(SeqCst)
-                    || self.recompression_held()
-                    || self.recompressor.again.load(SeqCst)
+                    || self.recompressor.task.is_held()
+                    || self.recompressor.task.pending()
                 {
                     break;
                 }

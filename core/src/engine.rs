@@ -231,7 +231,7 @@ pub(crate) struct Engine {
     /// Dictionary trainings running in the background.
     pub training: crate::dictionaries::Training,
     /// The search index's background catch-up.
-    pub indexer: crate::search::Indexer,
+    pub indexer: crate::background::Task,
     /// The background recompression of imported sessions (`compaction`).
     pub recompressor: crate::compaction::Recompressor,
     /// Its zstd level; `None` when off.

@@ -275,7 +275,8 @@ impl Engine {
         files: &[PathBuf],
         mut done: impl FnMut(usize, &Path),
     ) -> Vec<Result<ImportedFile>> {
-        let _hold = self.hold_indexer();
+        let _indexer = self.hold_indexer();
+        let _recompression = self.hold_recompression();
         let mut results: Vec<Option<Result<ImportedFile>>> =
             (0..files.len()).map(|_| None).collect();
         let next = AtomicUsize::new(0);

@@ -28,6 +28,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::background::Hold;
 use crate::engine::{Engine, CF_VIEWS};
 use crate::error::{Error, Result};
 use crate::events::projection::{generation_prefix, Projection, ViewBatch};
@@ -72,31 +73,6 @@ pub struct SessionHit {
 
 /// How long the background indexer waits after being woken before it indexes what came.
 const INDEX_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
-
-/// The background indexer's flags (see [`Engine::index_in_background`]).
-#[derive(Debug, Default)]
-pub(crate) struct Indexer {
-    running: std::sync::atomic::AtomicBool,
-    again: std::sync::atomic::AtomicBool,
-    /// Bulk imports in progress ([`Engine::hold_indexer`]): while any runs, the indexer
-    /// waits, so the import has the cores to itself; it catches up when the last one ends.
-    held: std::sync::atomic::AtomicUsize,
-}
-
-/// Keeps the background indexer waiting while alive (see [`Engine::hold_indexer`]).
-pub(crate) struct IndexerHold<'a>(&'a Engine);
-
-impl Drop for IndexerHold<'_> {
-    fn drop(&mut self) {
-        use std::sync::atomic::Ordering::SeqCst;
-        if self.0.indexer.held.fetch_sub(1, SeqCst) == 1 {
-            if self.0.indexer.again.load(SeqCst) {
-                self.0.index_in_background();
-            }
-            self.0.resume_recompression();
-        }
-    }
-}
 
 /// The search index projection: postings of every imported session's messages.
 #[derive(Debug, Default)]
@@ -177,12 +153,11 @@ impl Engine {
     /// search runs the index again and reports them.
     pub(crate) fn index_in_background(&self) {
         use std::sync::atomic::Ordering::SeqCst;
-        self.indexer.again.store(true, SeqCst);
-        if self.indexer.held.load(SeqCst) > 0 || self.indexer.running.swap(true, SeqCst) {
+        if !self.indexer.kick() {
             return;
         }
         let Some(engine) = self.me.upgrade() else {
-            self.indexer.running.store(false, SeqCst);
+            self.indexer.stop();
             return;
         };
         crate::background::spawn("mnemo-indexer", move || loop {
@@ -190,19 +165,16 @@ impl Engine {
             // (fewer postings keys, one write) instead of racing each commit for the
             // write path. Searches never wait for this: they catch the index up first.
             std::thread::sleep(INDEX_DELAY);
-            // Closed, or a bulk import began: stop (`again` stays set for the import's end).
-            if engine.closed.load(SeqCst) || engine.indexer.held.load(SeqCst) > 0 {
-                engine.indexer.running.store(false, SeqCst);
+            // Closed, or a bulk import began: stop (the kick stays pending for its end).
+            if engine.closed.load(SeqCst) || engine.indexer.is_held() {
+                engine.indexer.stop();
                 break;
             }
-            engine.indexer.again.store(false, SeqCst);
+            engine.indexer.take();
             let _ = engine.run_to_head(&mut SearchIndex::default());
-            engine.indexer.running.store(false, SeqCst);
-            // A kick that came while running found `running` set: go round again for it.
-            if engine.closed.load(SeqCst)
-                || !engine.indexer.again.load(SeqCst)
-                || engine.indexer.running.swap(true, SeqCst)
-            {
+            engine.indexer.stop();
+            // A kick that came while running found it running: go round again for it.
+            if engine.closed.load(SeqCst) || !engine.indexer.again() {
                 break;
             }
         });
@@ -211,16 +183,8 @@ impl Engine {
     /// Hold the background indexer back until the returned guard drops: a bulk import
     /// ([`Engine::import_many`]) gets both cores, and the index is then built in one pass
     /// behind it. Searches are unaffected: they always catch the index up first.
-    pub(crate) fn hold_indexer(&self) -> IndexerHold<'_> {
-        self.indexer
-            .held
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        IndexerHold(self)
-    }
-
-    /// Whether a bulk import holds the background work back now.
-    pub(crate) fn indexer_held(&self) -> bool {
-        self.indexer.held.load(std::sync::atomic::Ordering::SeqCst) > 0
+    pub(crate) fn hold_indexer(&self) -> Hold<'_> {
+        self.indexer.hold(self, Engine::index_in_background)
     }
 
     /// Key prefix of the search index's active generation in `views`.
