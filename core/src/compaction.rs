@@ -332,10 +332,6 @@ mod tests {
 
     use crate::{Mnemo, Options};
 
-    fn samples() -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/transcripts")
-    }
-
     #[test]
     fn a_hold_keeps_the_background_waiting_and_its_end_resumes_it() {
         let dir = tempfile::tempdir().unwrap();
@@ -347,7 +343,9 @@ mod tests {
         let store = Mnemo::open(dir.path(), options).unwrap();
         let engine = store.engine();
         let hold = engine.hold_recompression();
-        store.import_paths(&[samples()], |_| {}).unwrap();
+        store
+            .import_paths(&[crate::sample_transcripts()], |_| {})
+            .unwrap();
         // Well past the pause after which it would have started.
         std::thread::sleep(Duration::from_millis(1200));
         assert_eq!(engine.recompressed_through().unwrap(), 0);

@@ -79,3 +79,9 @@ pub use mnemo::{
 pub use sessions::{ImportedFile, Session};
 #[cfg(feature = "store")]
 pub use stats::{Counters, Stats};
+
+/// The sample transcripts shipped with the repository (`examples/transcripts`), for tests.
+#[cfg(test)]
+pub(crate) fn sample_transcripts() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/transcripts")
+}

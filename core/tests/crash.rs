@@ -82,9 +82,7 @@ fn crash_child() {
 fn input_files() -> Vec<PathBuf> {
     match common::data_dir() {
         Some(data) => common::files_below(&data.join("transcripts")),
-        None => common::files_below(
-            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/transcripts"),
-        ),
+        None => common::files_below(&common::samples_dir()),
     }
 }
 

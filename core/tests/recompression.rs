@@ -2,14 +2,12 @@
 //! once imports pause, stay byte-exact, resume after a reopen, and nothing happens when it
 //! is off.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use mnemo::{Mnemo, Options, SessionFilter};
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/transcripts")
-}
+mod common;
+use common::samples_dir as samples;
 
 fn options(recompress_level: i32) -> Options {
     Options {

@@ -33,7 +33,7 @@ fn open(dir: &Path) -> Mnemo {
 }
 
 fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/transcripts")
+    crate::sample_transcripts()
 }
 
 /// Rows of one column family, in key order.

@@ -348,7 +348,7 @@ mod tests {
             ..Default::default()
         };
         let e = Engine::open(&dir.path().join("store"), options).unwrap();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/transcripts");
+        let root = crate::sample_transcripts();
         let cache = SessionCache::new();
         let mut checked = 0;
         for file in collect_files(&root).unwrap() {

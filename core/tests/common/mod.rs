@@ -27,6 +27,11 @@ pub fn data_dir() -> Option<PathBuf> {
     None
 }
 
+/// The sample transcripts shipped with the repository (`examples/transcripts`).
+pub fn samples_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/transcripts")
+}
+
 /// Every file below `dir`, sorted.
 pub fn files_below(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
