@@ -118,6 +118,7 @@ impl Engine {
                 if let Some(engine) = self.me.upgrade() {
                     engine.training.begin();
                     crate::background::spawn("mnemo-dictionary", move || {
+                        engine.training.wait_undeferred();
                         let _ = engine.install_dictionary(kind, &samples);
                         engine
                             .sampler
@@ -208,30 +209,69 @@ impl Engine {
     }
 }
 
-/// Counts dictionary trainings running in the background, so `flush` can wait for them.
+/// Counts dictionary trainings running in the background, so `flush` can wait for them, and
+/// bulk imports in progress, which a training waits for: it would take a share of the cores
+/// the import's workers use, and the values it improves are recompressed with its
+/// dictionary behind the import anyway (`compaction`).
 #[derive(Debug, Default)]
 pub(crate) struct Training {
-    running: std::sync::Mutex<usize>,
-    done: std::sync::Condvar,
+    state: std::sync::Mutex<TrainingState>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct TrainingState {
+    running: usize,
+    deferrals: usize,
 }
 
 impl Training {
+    fn lock(&self) -> std::sync::MutexGuard<'_, TrainingState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn begin(&self) {
-        *self.running.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.lock().running += 1;
     }
 
     fn end(&self) {
-        let mut n = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        *n = n.saturating_sub(1);
-        self.done.notify_all();
+        let mut s = self.lock();
+        s.running = s.running.saturating_sub(1);
+        self.changed.notify_all();
     }
 
     /// Block until no training is running.
     pub fn wait_idle(&self) {
-        let mut n = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        while *n > 0 {
-            n = self.done.wait(n).unwrap_or_else(|e| e.into_inner());
+        let mut s = self.lock();
+        while s.running > 0 {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
+    }
+
+    /// Trainings that begin while the returned guard lives wait for it to drop (a bulk
+    /// import holds one).
+    pub fn defer(&self) -> Deferral<'_> {
+        self.lock().deferrals += 1;
+        Deferral(self)
+    }
+
+    /// Block while a [`Training::defer`] guard lives.
+    fn wait_undeferred(&self) {
+        let mut s = self.lock();
+        while s.deferrals > 0 {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// Keeps trainings waiting while alive (see [`Training::defer`]).
+pub(crate) struct Deferral<'a>(&'a Training);
+
+impl Drop for Deferral<'_> {
+    fn drop(&mut self) {
+        let mut s = self.0.lock();
+        s.deferrals = s.deferrals.saturating_sub(1);
+        self.0.changed.notify_all();
     }
 }
 
@@ -257,5 +297,30 @@ mod tests {
             .filter_map(|_| sampler.offer(ContentKind::Transcript, &value))
             .count();
         assert_eq!(again, 1, "sampling resumes after a training ends");
+    }
+
+    #[test]
+    fn a_deferral_keeps_trainings_waiting_until_it_drops() {
+        let training = std::sync::Arc::new(Training::default());
+        let deferral = training.defer();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let training = training.clone();
+            std::thread::spawn(move || {
+                training.wait_undeferred();
+                tx.send(()).unwrap();
+            })
+        };
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(100))
+                .is_err(),
+            "a training must wait while a bulk import defers it"
+        );
+        drop(deferral);
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the training goes on once the deferral drops");
+        waiter.join().unwrap();
+        // No deferral: nothing waits.
+        training.wait_undeferred();
     }
 }

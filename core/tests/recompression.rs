@@ -142,3 +142,42 @@ fn compacting_at_the_background_level_leaves_it_nothing_to_do() {
     let stats = store.stats().unwrap();
     assert_eq!(stats.recompressed_through, stats.last_seq);
 }
+
+#[test]
+fn a_bulk_import_trains_its_dictionary_once_it_ends_and_the_recompression_uses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    // Forty sessions alike enough to train on, different enough to be stored apart.
+    for i in 0..40 {
+        let text = common::AIDER
+            .replace("2025-03-01", &format!("2025-03-{:02}", i % 28 + 1))
+            .replace("fetch_data", &format!("fetch_data_{i}"));
+        std::fs::write(inputs.path().join(format!("f{i}.md")), text).unwrap();
+    }
+    let store = Mnemo::open(
+        dir.path(),
+        Options {
+            // Low enough for these files to reach it during the import.
+            dictionary_training_bytes: 2 << 10,
+            ..options(19)
+        },
+    )
+    .unwrap();
+    let summary = store
+        .import_paths(&[inputs.path().to_path_buf()], |_| {})
+        .unwrap();
+    assert!(summary.sessions_imported() >= 40);
+    let imported = store.stats().unwrap();
+    let after = wait_caught_up(&store);
+    store.flush().unwrap(); // waits for any training still running
+    assert!(
+        store.stats().unwrap().dictionaries >= 1,
+        "the training deferred during the import ran after it"
+    );
+    assert!(
+        after.stored_content_bytes < imported.stored_content_bytes,
+        "recompressed {} B, as imported {} B",
+        after.stored_content_bytes,
+        imported.stored_content_bytes
+    );
+}
