@@ -505,7 +505,7 @@ export interface OpenOptions {
   createIfMissing?: boolean
   /** fsync the write-ahead log on every commit (default `true`). */
   syncWrites?: boolean
-  /** zstd level for values (default 3). */
+  /** zstd level for values as written (default 1). */
   compressionLevel?: number
   /**
    * Train dictionaries once this many sample bytes of a kind accumulated (default 1 MiB;

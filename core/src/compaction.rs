@@ -1,7 +1,7 @@
 //! Compaction of stored sessions: recompress session blobs at a higher zstd level with the
 //! newest dictionary, after they were written fast.
 //!
-//! The write path compresses at `Options::compression_level` (fast, default 3) so imports
+//! The write path compresses at `Options::compression_level` (fast, default 1) so imports
 //! stay quick. Two ways bring the blobs down to their compact size later:
 //! - in the background ([`Engine::recompress_in_background`]): once imports have paused
 //!   for [`RECOMPRESS_IDLE`], a low-priority thread follows the log's `session.imported`

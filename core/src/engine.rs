@@ -64,8 +64,10 @@ pub struct Options {
     /// the machine (not of the process) can lose the last commits; a process crash loses
     /// nothing either way because RocksDB's WAL is written before a commit returns.
     pub sync_writes: bool,
-    /// zstd level for values as they are written (default 3, fast); [`crate::Mnemo::compact`]
-    /// recompresses stored sessions at a higher level later.
+    /// zstd level for values as they are written (default 1, the fastest of zstd's regular
+    /// levels: imported sessions are recompressed at `recompress_level` behind the writes, so
+    /// the write level only sets how fast an import runs and how large a store is until the
+    /// recompression has caught up); [`crate::Mnemo::compact`] recompresses at once.
     pub compression_level: i32,
     /// The sealing step for values (default plaintext; encryption at rest plugs in here).
     pub seal: Arc<dyn Seal>,
@@ -80,7 +82,7 @@ pub struct Options {
     /// decompression (default 64 MiB; 0 disables).
     pub blob_cache_bytes: usize,
     /// zstd level at which a background thread recompresses imported sessions once imports
-    /// pause (default 15: about a fifth smaller than level 3 on the shared transcripts, at
+    /// pause (default 15: about a quarter smaller than level 1 on the shared transcripts, at
     /// ~10 MB/s of one core, on a low-priority thread). 0, or a level not above
     /// `compression_level`, turns it off; [`crate::Mnemo::compact`] does the same at once.
     pub recompress_level: i32,
@@ -91,7 +93,7 @@ impl Default for Options {
         Options {
             create_if_missing: true,
             sync_writes: true,
-            compression_level: 3,
+            compression_level: 1,
             seal: Arc::new(Plaintext),
             dictionary_training_bytes: 1 << 20,
             block_cache_bytes: 64 << 20,

@@ -47,7 +47,7 @@ fn filter(
 
 /// A Mnemo store opened on a directory.
 ///
-/// `Mnemo(path, *, create_if_missing=True, sync_writes=True, compression_level=3,
+/// `Mnemo(path, *, create_if_missing=True, sync_writes=True, compression_level=1,
 /// dictionary_training_bytes=1 MiB, block_cache_bytes=64 MiB, recompress_level=15)`;
 /// options left out keep the engine's defaults. Use it as a context manager, or call `close()`.
 #[pyclass(frozen, module = "mnemo")]

@@ -40,7 +40,7 @@ pub struct OpenOptions {
     pub create_if_missing: Option<bool>,
     /// fsync the write-ahead log on every commit (default `true`).
     pub sync_writes: Option<bool>,
-    /// zstd level for values (default 3).
+    /// zstd level for values as written (default 1).
     pub compression_level: Option<i32>,
     /// Train dictionaries once this many sample bytes of a kind accumulated (default 1 MiB;
     /// 0 disables automatic training).

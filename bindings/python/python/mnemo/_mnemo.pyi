@@ -112,7 +112,7 @@ class Mnemo:
     """A Mnemo store opened on a directory; a context manager that closes it on exit.
 
     Options left at ``None`` keep the engine's defaults: ``create_if_missing=True``,
-    ``sync_writes=True``, ``compression_level=3``, ``dictionary_training_bytes=1 MiB``,
+    ``sync_writes=True``, ``compression_level=1``, ``dictionary_training_bytes=1 MiB``,
     ``block_cache_bytes=64 MiB``, ``recompress_level=15`` (imported sessions are
     recompressed at that zstd level in the background once imports pause; 0 turns it off).
     """
