@@ -8,7 +8,8 @@
 //! environment (then an fsync per file on both sides, the default durability). For
 //! `mnemo-paths`, `LEVEL=n` sets the write level (`Options::compression_level`) and
 //! `TRAIN=0` turns dictionary training off. Prints wall and process CPU time (all threads)
-//! per round, store open and close included.
+//! per round, store open and close included; for `mnemo-paths` also those of the
+//! `import_paths` call alone.
 
 use mnemo::{Mnemo, Options};
 use mnemo_benches::{load_transcripts, mnemo_options, total_bytes, SqliteStore};
@@ -51,7 +52,13 @@ fn main() {
                 let s = Mnemo::open(dir.path(), options).expect("open");
                 let root = mnemo_benches::transcripts_dir();
                 let paths: Vec<_> = files.iter().map(|f| root.join(&f.path)).collect();
+                let (t, cpu) = (std::time::Instant::now(), mnemo_benches::process_cpu());
                 s.import_paths(&paths, |_| {}).expect("import_paths");
+                println!(
+                    "  import_paths alone: {:?} wall, {:?} CPU",
+                    t.elapsed(),
+                    mnemo_benches::process_cpu() - cpu
+                );
                 if std::env::var("INDEX").is_ok_and(|v| v == "1") {
                     s.update_search_index().expect("index");
                 }
