@@ -5,7 +5,7 @@
 //! core's types, maps [`mnemo::Error`] to one exception class per variant, and runs every
 //! blocking call detached from the interpreter so other Python threads keep running.
 //!
-//! - `store`: the `Mnemo` handle (its log and event-store methods in `store_events`).
+//! - `store`: the `Mnemo` handle.
 //! - `types`: read-only data classes (sessions, messages, prompts, workflows, log entries...).
 //! - `feed`: the change feed (`Subscription`).
 //! - `events`: the event store's classes (events, projections, snapshots) and the Python
@@ -18,7 +18,6 @@ mod errors;
 mod events;
 mod feed;
 mod store;
-mod store_events;
 mod types;
 
 /// The native part of the `mnemo` package; import `mnemo`, not this module.
