@@ -223,6 +223,8 @@ pub(crate) struct Training {
 struct TrainingState {
     running: usize,
     deferrals: usize,
+    /// The store is closing: a deferred training goes on at once.
+    closing: bool,
 }
 
 impl Training {
@@ -255,10 +257,22 @@ impl Training {
         Deferral(self)
     }
 
-    /// Block while a [`Training::defer`] guard lives.
+    /// Block while a [`Training::defer`] guard lives, unless the store is closing.
     fn wait_undeferred(&self) {
         let mut s = self.lock();
-        while s.deferrals > 0 {
+        while s.deferrals > 0 && !s.closing {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The store is closing: let every training in flight finish and persist its
+    /// dictionary (tens of milliseconds; a deferred one starts at once), since its samples
+    /// live only in memory and would be lost with the process.
+    pub fn finish_for_close(&self) {
+        let mut s = self.lock();
+        s.closing = true;
+        self.changed.notify_all();
+        while s.running > 0 {
             s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
     }

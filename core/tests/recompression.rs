@@ -181,3 +181,30 @@ fn a_bulk_import_trains_its_dictionary_once_it_ends_and_the_recompression_uses_i
         imported.stored_content_bytes
     );
 }
+
+#[test]
+fn a_training_deferred_by_a_bulk_import_survives_an_immediate_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    for i in 0..40 {
+        let text = common::AIDER.replace("fetch_data", &format!("fetch_data_{i}"));
+        std::fs::write(inputs.path().join(format!("f{i}.md")), text).unwrap();
+    }
+    let options = || Options {
+        dictionary_training_bytes: 2 << 10,
+        ..options(19)
+    };
+    {
+        // As a CLI `mnemo import` does: import, then close at once. The training the import
+        // deferred starts as it ends; the close lets it finish and persist.
+        let store = Mnemo::open(dir.path(), options()).unwrap();
+        store
+            .import_paths(&[inputs.path().to_path_buf()], |_| {})
+            .unwrap();
+    }
+    let store = Mnemo::open(dir.path(), options()).unwrap();
+    assert!(
+        store.stats().unwrap().dictionaries >= 1,
+        "the dictionary trained at close is stored"
+    );
+}
