@@ -93,13 +93,15 @@ const BACKGROUND_NICE: i32 = 10;
 
 /// Start `work` on a named background thread at the lower priority. When no thread can be
 /// started (the process is out of threads), `work` runs on the caller's thread instead, so
-/// nothing that waits for it (a flush waiting for a training, say) waits forever.
+/// nothing that waits for it (a flush waiting for a training, say) waits forever; such
+/// work can tell with [`on_own_thread`].
 pub(crate) fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
     let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(work)));
     let theirs = slot.clone();
     let started = std::thread::Builder::new()
         .name(name.to_string())
         .spawn(move || {
+            ON_OWN_THREAD.with(|own| own.set(true));
             lower_priority();
             let work = theirs.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(work) = work {
@@ -112,6 +114,17 @@ pub(crate) fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
             work();
         }
     }
+}
+
+thread_local! {
+    static ON_OWN_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is one [`spawn`] started (false when its work runs on the
+/// caller's thread instead), so work that may wait for others knows whether it would block
+/// a caller.
+pub(crate) fn on_own_thread() -> bool {
+    ON_OWN_THREAD.with(|own| own.get())
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]

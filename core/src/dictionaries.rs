@@ -118,7 +118,11 @@ impl Engine {
                 if let Some(engine) = self.me.upgrade() {
                     engine.training.begin();
                     crate::background::spawn("mnemo-dictionary", move || {
-                        engine.training.wait_undeferred();
+                        // Inline on a writer's thread (no thread could be started), waiting
+                        // for a bulk import to end could block that import's own worker.
+                        if crate::background::on_own_thread() {
+                            engine.training.wait_undeferred();
+                        }
                         let _ = engine.install_dictionary(kind, &samples);
                         engine
                             .sampler
@@ -212,7 +216,10 @@ impl Engine {
 /// Counts dictionary trainings running in the background, so `flush` can wait for them, and
 /// bulk imports in progress, which a training waits for: it would take a share of the cores
 /// the import's workers use, and the values it improves are recompressed with its
-/// dictionary behind the import anyway (`compaction`).
+/// dictionary behind the import anyway (`compaction`). Whoever waits for the trainings
+/// ([`Training::wait_idle`]: a flush, a compaction, the close) lets a deferred one go on at
+/// once, so no wait depends on an import ending (the close, say, or a flush from an
+/// import's own progress callback).
 #[derive(Debug, Default)]
 pub(crate) struct Training {
     state: std::sync::Mutex<TrainingState>,
@@ -223,8 +230,8 @@ pub(crate) struct Training {
 struct TrainingState {
     running: usize,
     deferrals: usize,
-    /// The store is closing: a deferred training goes on at once.
-    closing: bool,
+    /// Threads in [`Training::wait_idle`]: while any waits, a deferred training goes on.
+    waiters: usize,
 }
 
 impl Training {
@@ -242,12 +249,15 @@ impl Training {
         self.changed.notify_all();
     }
 
-    /// Block until no training is running.
+    /// Block until no training is running (a deferred one goes on at once).
     pub fn wait_idle(&self) {
         let mut s = self.lock();
+        s.waiters += 1;
+        self.changed.notify_all();
         while s.running > 0 {
             s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
+        s.waiters -= 1;
     }
 
     /// Trainings that begin while the returned guard lives wait for it to drop (a bulk
@@ -257,22 +267,10 @@ impl Training {
         Deferral(self)
     }
 
-    /// Block while a [`Training::defer`] guard lives, unless the store is closing.
+    /// Block while a [`Training::defer`] guard lives and nobody waits for the trainings.
     fn wait_undeferred(&self) {
         let mut s = self.lock();
-        while s.deferrals > 0 && !s.closing {
-            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    /// The store is closing: let every training in flight finish and persist its
-    /// dictionary (tens of milliseconds; a deferred one starts at once), since its samples
-    /// live only in memory and would be lost with the process.
-    pub fn finish_for_close(&self) {
-        let mut s = self.lock();
-        s.closing = true;
-        self.changed.notify_all();
-        while s.running > 0 {
+        while s.deferrals > 0 && s.waiters == 0 {
             s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
     }
@@ -336,5 +334,22 @@ mod tests {
         waiter.join().unwrap();
         // No deferral: nothing waits.
         training.wait_undeferred();
+    }
+
+    #[test]
+    fn waiting_for_the_trainings_lets_a_deferred_one_go_on() {
+        let training = std::sync::Arc::new(Training::default());
+        let _deferral = training.defer();
+        training.begin();
+        let trainer = {
+            let training = training.clone();
+            std::thread::spawn(move || {
+                training.wait_undeferred();
+                training.end();
+            })
+        };
+        // With the deferral still held, a flush or a close must not wait for the import.
+        training.wait_idle();
+        trainer.join().unwrap();
     }
 }

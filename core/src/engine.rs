@@ -478,10 +478,10 @@ impl Engine {
     /// Close the database: flushes, releases the directory lock, wakes feed waiters.
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        // A dictionary training in flight (one a bulk import deferred starts the moment the
-        // import ends, which a short-lived CLI import is about to outlive) persists its
-        // dictionary before the database closes.
-        self.training.finish_for_close();
+        // A dictionary training in flight persists its dictionary before the database
+        // closes (its samples live only in memory; a CLI `mnemo import` closes the moment the
+        // import ends, when the training it deferred starts).
+        self.training.wait_idle();
         // Take the writer lock so no commit is half-way through.
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if w.unsaved_commits > 0 {
