@@ -38,6 +38,28 @@ fn write_probes(
     (took, spacing)
 }
 
+/// One latency run: `receive` (on its own thread) returns each probe's send → receive time
+/// while the writer thread appends `n` probes through `append` ([`write_probes`]).
+fn probe_latency(
+    start: Instant,
+    n: usize,
+    receive: impl FnOnce() -> Vec<Duration> + Send,
+    append: impl FnMut(usize, Vec<u8>) + Send,
+) -> Latency {
+    let (mut e2e, (append, spacing)) = thread::scope(|scope| {
+        let reader = scope.spawn(receive);
+        let writer = scope.spawn(|| write_probes(start, n, append));
+        let w = writer.join().expect("writer");
+        (reader.join().expect("reader"), w)
+    });
+    e2e.sort();
+    Latency {
+        e2e,
+        append,
+        spacing,
+    }
+}
+
 /// Latency of Mnemo's change feed: a subscriber thread (`subscribe` from the log's end, then
 /// `next_timeout`) against a writer thread appending one probe per commit.
 fn mnemo_latency(n: usize, durable: bool) -> Latency {
@@ -46,8 +68,10 @@ fn mnemo_latency(n: usize, durable: bool) -> Latency {
     let names: Vec<String> = (0..STREAMS).map(stream_name).collect();
     let start = Instant::now();
     let mut sub = store.subscribe(store.last_seq() + 1);
-    let (mut e2e, (append, spacing)) = thread::scope(|scope| {
-        let reader = scope.spawn(move || {
+    probe_latency(
+        start,
+        n,
+        move || {
             let mut out = Vec::with_capacity(n);
             while out.len() < n {
                 let e = sub
@@ -59,27 +83,17 @@ fn mnemo_latency(n: usize, durable: bool) -> Latency {
                 out.push(received.saturating_sub(Duration::from_nanos(sent)));
             }
             out
-        });
-        let writer = scope.spawn(|| {
-            write_probes(start, n, |i, payload| {
-                store
-                    .append(
-                        &names[i % STREAMS],
-                        Expected::Any,
-                        vec![EventData::new("probe.sent", payload)],
-                    )
-                    .expect("mnemo append");
-            })
-        });
-        let w = writer.join().expect("writer");
-        (reader.join().expect("reader"), w)
-    });
-    e2e.sort();
-    Latency {
-        e2e,
-        append,
-        spacing,
-    }
+        },
+        |i, payload| {
+            store
+                .append(
+                    &names[i % STREAMS],
+                    Expected::Any,
+                    vec![EventData::new("probe.sent", payload)],
+                )
+                .expect("mnemo append");
+        },
+    )
 }
 
 /// How long SQLite's poller sleeps after a poll that found nothing.
@@ -95,8 +109,10 @@ fn sqlite_latency(n: usize, durable: bool) -> Latency {
     let poller = writer_store.open_reader().expect("sqlite reader");
     let names: Vec<String> = (0..STREAMS).map(stream_name).collect();
     let start = Instant::now();
-    let (mut e2e, (append, spacing)) = thread::scope(|scope| {
-        let reader = scope.spawn(move || {
+    probe_latency(
+        start,
+        n,
+        move || {
             let (mut out, mut last) = (Vec::with_capacity(n), 0);
             while out.len() < n {
                 let rows = poller.poll(last).expect("sqlite poll");
@@ -112,27 +128,17 @@ fn sqlite_latency(n: usize, durable: bool) -> Latency {
                 }
             }
             out
-        });
-        let writer = scope.spawn(|| {
-            write_probes(start, n, |i, payload| {
-                writer_store
-                    .append(
-                        &names[i % STREAMS],
-                        Expected::Any,
-                        &[EventData::new("probe.sent", payload)],
-                    )
-                    .expect("sqlite append");
-            })
-        });
-        let w = writer.join().expect("writer");
-        (reader.join().expect("reader"), w)
-    });
-    e2e.sort();
-    Latency {
-        e2e,
-        append,
-        spacing,
-    }
+        },
+        |i, payload| {
+            writer_store
+                .append(
+                    &names[i % STREAMS],
+                    Expected::Any,
+                    &[EventData::new("probe.sent", payload)],
+                )
+                .expect("sqlite append");
+        },
+    )
 }
 
 fn us(d: Duration) -> f64 {
