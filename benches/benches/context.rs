@@ -254,44 +254,56 @@ impl Filled {
 }
 
 fn bench_read_session(c: &mut Criterion, f: &Filled) {
-    let mut g = c.benchmark_group("read_session");
-    g.throughput(Throughput::Elements(1));
-    g.bench_function("mnemo", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            let id = &f.ids[i % f.ids.len()].0;
-            i += 1;
-            black_box(f.mnemo.session(id).expect("mnemo session"))
-        })
-    });
-    g.bench_function("sqlite", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            let id = &f.ids[i % f.ids.len()].1;
-            i += 1;
-            black_box(f.sqlite.get_session(id).expect("sqlite session"))
-        })
-    });
-    g.finish();
+    bench_by_id(
+        c,
+        "read_session",
+        f,
+        |id| drop(black_box(f.mnemo.session(id).expect("mnemo session"))),
+        |id| drop(black_box(f.sqlite.get_session(id).expect("sqlite session"))),
+    );
 }
 
 fn bench_session_info(c: &mut Criterion, f: &Filled) {
-    let mut g = c.benchmark_group("get_session_info");
+    bench_by_id(
+        c,
+        "get_session_info",
+        f,
+        |id| {
+            drop(black_box(
+                f.mnemo.session_info(id).expect("mnemo session_info"),
+            ))
+        },
+        |id| {
+            drop(black_box(
+                f.sqlite.session_info(id).expect("sqlite session_info"),
+            ))
+        },
+    );
+}
+
+/// Benchmark group `name`: `mnemo` and `sqlite` each read the stored sessions by id in
+/// the same shuffled order, one call per iteration.
+fn bench_by_id(
+    c: &mut Criterion,
+    name: &str,
+    f: &Filled,
+    mnemo: impl Fn(&str),
+    sqlite: impl Fn(&str),
+) {
+    let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(1));
     g.bench_function("mnemo", |b| {
         let mut i = 0;
         b.iter(|| {
-            let id = &f.ids[i % f.ids.len()].0;
+            mnemo(&f.ids[i % f.ids.len()].0);
             i += 1;
-            black_box(f.mnemo.session_info(id).expect("mnemo session_info"))
         })
     });
     g.bench_function("sqlite", |b| {
         let mut i = 0;
         b.iter(|| {
-            let id = &f.ids[i % f.ids.len()].1;
+            sqlite(&f.ids[i % f.ids.len()].1);
             i += 1;
-            black_box(f.sqlite.session_info(id).expect("sqlite session_info"))
         })
     });
     g.finish();
