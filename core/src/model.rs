@@ -74,7 +74,9 @@ pub struct SessionInfo {
     pub format: String,
     /// Project or repository the session worked on, when known.
     pub project: Option<String>,
-    /// Human title, when known.
+    /// Human title: the one the file gives, else the first line of the first user message
+    /// (metadata `title_source` then says `first user message`); none for a session with
+    /// no words of the developer.
     pub title: Option<String>,
     /// Start time.
     pub started_at: Option<Millis>,

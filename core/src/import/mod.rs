@@ -18,6 +18,7 @@ mod specstory_tools;
 mod swe_agent;
 mod text;
 mod time;
+mod title;
 
 #[cfg(test)]
 mod tests;
@@ -79,7 +80,8 @@ pub struct ParsedSession {
     pub source_tool: String,
     /// Project or repository, when the file says.
     pub project: Option<String>,
-    /// Title, when the file gives one.
+    /// Title: the file's, else the first line of the first user message (then metadata
+    /// `title_source` is `first user message`), else none.
     pub title: Option<String>,
     /// Start time.
     pub started_at: Option<Millis>,
@@ -163,6 +165,13 @@ pub fn parse_as(format: Format, bytes: &[u8]) -> Result<ParsedFile, ImportError>
         .into_iter()
         .map(|mut s| {
             s.files_touched = text::dedup_in_order(std::mem::take(&mut s.files_touched));
+            if s.title.is_none() {
+                s.title = title::from_messages(&s.messages);
+                if s.title.is_some() {
+                    let (key, value) = title::TITLE_SOURCE;
+                    s.metadata.insert(key.to_owned(), value.to_owned());
+                }
+            }
             s
         })
         .collect();
