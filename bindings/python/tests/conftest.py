@@ -1,9 +1,11 @@
-"""Shared fixtures: a fresh store per test and the sample transcripts of the repository."""
+"""Shared fixtures: a fresh store per test and the sample transcripts of the repository;
+helpers building test data."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +55,8 @@ def aider_transcript(topic: str) -> bytes:
         f"#### Please explain {topic} in this repository.  \n\n"
         f"Sure: {topic} is handled in src/{topic}.py, where the main loop lives.\n\n"
     ).encode()
+
+
+def ev(kind: str, **payload: Any) -> mnemo.EventData:
+    """An event of ``kind`` whose payload is the keyword arguments as JSON."""
+    return mnemo.EventData(kind, payload)
