@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use mnemo::{Error, Mnemo, Options, SessionFilter};
+use mnemo::{Error, Mnemo, Options, SessionFilter, SessionInfo};
 use serde_json::json;
 
 use crate::output::{bytes, clip, parse_time, time};
@@ -267,6 +267,14 @@ fn skip_reason(e: &Error) -> String {
     }
 }
 
+/// What a listing shows for a session: its title, else its project, else `(untitled)`.
+fn display_title(s: &SessionInfo) -> &str {
+    s.title
+        .as_deref()
+        .or(s.project.as_deref())
+        .unwrap_or("(untitled)")
+}
+
 fn sessions(store: &Mnemo, cmd: SessionsCmd, json: bool) -> CmdResult {
     match cmd {
         SessionsCmd::List(f) => {
@@ -281,13 +289,7 @@ fn sessions(store: &Mnemo, cmd: SessionsCmd, json: bool) -> CmdResult {
                         time(s.started_at),
                         s.source_tool,
                         s.message_count,
-                        clip(
-                            s.title
-                                .as_deref()
-                                .or(s.project.as_deref())
-                                .unwrap_or("(untitled)"),
-                            60
-                        )
+                        clip(display_title(s), 60)
                     );
                 }
             }
@@ -338,7 +340,7 @@ fn sessions(store: &Mnemo, cmd: SessionsCmd, json: bool) -> CmdResult {
                         h.score,
                         &h.session.id[..12],
                         h.session.source_tool,
-                        clip(h.session.title.as_deref().unwrap_or("(untitled)"), 60)
+                        clip(display_title(&h.session), 60)
                     );
                     for m in &h.messages {
                         println!(
