@@ -627,7 +627,10 @@ export interface SessionInfo {
   format: string
   /** Project or repository, when known. */
   project: string | null
-  /** Human title, when known. */
+  /**
+   * Human title: the file's, else the first line of the first user message (then
+   * `metadata["title_source"]` is `first user message`), else none.
+   */
   title: string | null
   /** Start time (ms since the Unix epoch). */
   startedAt: number | null

@@ -47,7 +47,8 @@ pub struct SessionInfo {
     pub format: String,
     /// Project or repository, when known.
     pub project: Option<String>,
-    /// Human title, when known.
+    /// Human title: the file's, else the first line of the first user message (then
+    /// `metadata["title_source"]` is `first user message`), else none.
     pub title: Option<String>,
     /// Start time (ms since the Unix epoch).
     pub started_at: Option<i64>,

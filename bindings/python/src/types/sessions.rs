@@ -107,7 +107,8 @@ impl SessionInfo {
     fn project(&self) -> Option<&str> {
         self.0.project.as_deref()
     }
-    /// Human title, when known.
+    /// Human title: the file's, else the first line of the first user message (then
+    /// `metadata["title_source"]` is `first user message`), else none.
     #[getter]
     fn title(&self) -> Option<&str> {
         self.0.title.as_deref()

@@ -87,7 +87,8 @@ pub struct SessionInfo {
     pub format: String,
     /// Project or repository the session worked on, when known.
     pub project: Option<String>,
-    /// Human title, when known.
+    /// Human title: the file's, else the first line of the first user message (then
+    /// `metadata["title_source"]` is `first user message`), else none.
     pub title: Option<String>,
     /// Start time.
     pub started_at: Option<Millis>,
