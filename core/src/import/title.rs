@@ -248,4 +248,31 @@ mod tests {
         assert!(title.chars().count() <= MAX_TITLE_CHARS + 1);
         assert!(!title.contains(" …"), "{title}");
     }
+
+    proptest::proptest! {
+        /// Whatever the messages hold, a derived title is one line of at most
+        /// `MAX_TITLE_CHARS` characters (plus the `…` of a cut), neither empty nor padded,
+        /// and it comes from a user message's words (before the cut).
+        #[test]
+        fn a_title_is_one_short_trimmed_line(texts in proptest::collection::vec(
+            proptest::string::string_regex(
+                "(<command-name>|</command-name>|<blank>|Caveat: |ISSUE:|problem named \"|/|#|<a>|[ \t\n]|é|[a-z]{1,12}){0,40}"
+            ).expect("regex"),
+            0..4,
+        )) {
+            let messages: Vec<_> = texts.iter().map(|t| msg(Role::User, t)).collect();
+            if let Some(title) = from_messages(&messages) {
+                proptest::prop_assert!(!title.is_empty());
+                proptest::prop_assert!(!title.contains('\n') && !title.contains('\t'));
+                proptest::prop_assert_eq!(title.trim(), title.as_str());
+                proptest::prop_assert!(title.chars().count() <= MAX_TITLE_CHARS + 1);
+                let words = title.trim_end_matches('…');
+                let found = texts.iter().any(|t| {
+                    let flat = t.split_whitespace().collect::<Vec<_>>().join(" ");
+                    words.split(' ').all(|w| flat.contains(w))
+                });
+                proptest::prop_assert!(found, "{title:?} from {texts:?}");
+            }
+        }
+    }
 }
