@@ -2,6 +2,7 @@
 //! once imports pause, stay byte-exact, resume after a reopen, and nothing happens when it
 //! is off.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mnemo::{Mnemo, Options, SessionFilter};
@@ -48,15 +49,26 @@ fn wait_caught_up(store: &Mnemo) -> mnemo::Stats {
     }
 }
 
+/// The stats of `path` imported by `import_paths` into a fresh store opened with `options`
+/// but the recompression off: the size as imported. (In a store with it on, it may already
+/// have started by the time a first `stats()` returns on a busy machine.)
+fn as_imported(options: Options, path: &Path) -> mnemo::Stats {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Mnemo::open(
+        dir.path(),
+        Options {
+            recompress_level: 0,
+            ..options
+        },
+    )
+    .unwrap();
+    store.import_paths(&[path.to_path_buf()], |_| {}).unwrap();
+    store.stats().unwrap()
+}
+
 #[test]
 fn imported_sessions_are_recompressed_in_the_background_and_stay_byte_exact() {
-    // The size as imported, from a store with the recompression off: in the store below
-    // it may already have started by the time a first `stats()` returns on a busy machine.
-    let off = tempfile::tempdir().unwrap();
-    let store = Mnemo::open(off.path(), options(0)).unwrap();
-    store.import_paths(&[samples()], |_| {}).unwrap();
-    let imported = store.stats().unwrap();
-    drop(store);
+    let imported = as_imported(options(19), &samples());
     let dir = tempfile::tempdir().unwrap();
     let store = Mnemo::open(dir.path(), options(19)).unwrap();
     let summary = store.import_paths(&[samples()], |_| {}).unwrap();
@@ -160,20 +172,17 @@ fn a_bulk_import_trains_its_dictionary_once_it_ends_and_the_recompression_uses_i
             .replace("fetch_data", &format!("fetch_data_{i}"));
         std::fs::write(inputs.path().join(format!("f{i}.md")), text).unwrap();
     }
-    let store = Mnemo::open(
-        dir.path(),
-        Options {
-            // Low enough for these files to reach it during the import.
-            dictionary_training_bytes: 2 << 10,
-            ..options(19)
-        },
-    )
-    .unwrap();
+    let options = || Options {
+        // Low enough for these files to reach it during the import.
+        dictionary_training_bytes: 2 << 10,
+        ..options(19)
+    };
+    let imported = as_imported(options(), inputs.path());
+    let store = Mnemo::open(dir.path(), options()).unwrap();
     let summary = store
         .import_paths(&[inputs.path().to_path_buf()], |_| {})
         .unwrap();
     assert!(summary.sessions_imported() >= 40);
-    let imported = store.stats().unwrap();
     let after = wait_caught_up(&store);
     store.flush().unwrap(); // waits for any training still running
     assert!(
