@@ -63,6 +63,11 @@ fn main() {
                     s.update_search_index().expect("index");
                 }
             }
+            "parse" => {
+                for f in &files {
+                    let _ = std::hint::black_box(mnemo::import::parse(&f.bytes));
+                }
+            }
             _ => {
                 let mut s = SqliteStore::open(dir.path().join("peer.sqlite"), sync).expect("open");
                 for f in &files {

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use serde_json::value::RawValue;
 
-use super::json::{convert_content, message};
+use super::json::{convert_blocks, message};
 use super::text::{
     first_nonblank_line, lines, lossy, push_item, strip_trailing_rules, text_of, trim, Line,
 };
@@ -131,8 +131,10 @@ fn add_body(bytes: &[u8], heading: &Heading, body: Range<usize>, session: &mut P
         .get(range.clone())
         .filter(|b| b.first() == Some(&b'['))
         .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(|s| serde_json::from_str::<&RawValue>(s).ok())
-        .and_then(|raw| convert_content(bytes, heading.role, raw, heading.timestamp));
+        // Parsed straight into its blocks: one pass over the body, not a validating pass
+        // and then another.
+        .and_then(|s| serde_json::from_str::<Vec<&RawValue>>(s).ok())
+        .map(|blocks| convert_blocks(bytes, heading.role, blocks, heading.timestamp));
     match blocks {
         Some(converted) => {
             for f in &converted.files {

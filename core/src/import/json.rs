@@ -156,11 +156,22 @@ pub(crate) fn convert_content(
         });
     }
     let blocks: Vec<&RawValue> = serde_json::from_str(raw).ok()?;
+    Some(convert_blocks(base, role, blocks, timestamp))
+}
+
+/// Converts an array of Claude content blocks said by `role` (the array case of
+/// [`convert_content`], for callers that parsed the array themselves).
+pub(crate) fn convert_blocks(
+    base: &[u8],
+    role: Role,
+    blocks: Vec<&RawValue>,
+    timestamp: Option<Millis>,
+) -> Converted {
     let mut parts = Parts::default();
     for block in blocks {
         add_block(base, block, &mut parts);
     }
-    Some(assemble(role, parts, timestamp))
+    assemble(role, parts, timestamp)
 }
 
 /// Sorts one block into `parts`; blocks of unknown type (images, ...) are ignored.

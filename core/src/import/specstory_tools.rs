@@ -18,22 +18,60 @@ pub(crate) fn chunk_tool_calls(
     files: &mut Vec<String>,
 ) -> Vec<ToolCall> {
     let body = bytes.get(range).unwrap_or_default();
+    if !may_hold_calls(body) {
+        return Vec::new();
+    }
     let mut calls = Vec::new();
     let mut chunk = Chunk::default();
+    // Where the body's `<summary>`s are, found in one pass: only lines holding one are
+    // searched for its text.
+    let mut summaries = SUMMARY.find_iter(body).peekable();
     for line in lines(body) {
+        while summaries.next_if(|&at| at < line.start).is_some() {}
+        let summary = summaries.peek().is_some_and(|&at| at < line.end);
         let t = trim(line.text);
         if t == b"---" || t == b"_****_" {
             chunk.finish(&mut calls, files);
         } else {
-            chunk.read(line.text, t, &mut calls, files);
+            chunk.read(line.text, t, summary, &mut calls, files);
         }
     }
     chunk.finish(&mut calls, files);
     calls
 }
 
+/// False when `body` holds none of the texts every recognised tool rendering contains (an
+/// explicit `Tool use: **`, a `<summary>`, `Read file: ` or `*Called tool*: `): most
+/// assistant turns are prose, and a few whole-body searches cost far less than reading
+/// them line by line.
+fn may_hold_calls(body: &[u8]) -> bool {
+    static OTHERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+        std::sync::LazyLock::new(|| {
+            [
+                b"Tool use: **".as_slice(),
+                b"Read file: ",
+                b"*Called tool*: ",
+            ]
+            .map(memchr::memmem::Finder::new)
+        });
+    SUMMARY.find(body).is_some() || OTHERS.iter().any(|m| m.find(body).is_some())
+}
+
+/// Finds `<summary>`; built once, not per call.
+static SUMMARY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"<summary>"));
+
 /// True when the file shows tool renderings only SpecStory's Cursor export produces.
 pub(crate) fn has_cursor_markers(bytes: &[u8]) -> bool {
+    static MARKERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::LazyLock::new(|| {
+            [b"_****_".as_slice(), b"Read file: "].map(memchr::memmem::Finder::new)
+        });
+    // Every marker line holds one of these: most files are ruled out without reading
+    // them line by line.
+    if SUMMARY.find(bytes).is_none() && MARKERS.iter().all(|m| m.find(bytes).is_none()) {
+        return false;
+    }
     lines(bytes).any(|l| {
         let t = trim(l.text);
         t == b"_****_"
@@ -77,8 +115,15 @@ struct Chunk {
 }
 
 impl Chunk {
-    /// Reads one line (`raw`, and `t` trimmed).
-    fn read(&mut self, raw: &[u8], t: &[u8], calls: &mut Vec<ToolCall>, files: &mut Vec<String>) {
+    /// Reads one line (`raw`, and `t` trimmed); `summary`: whether it holds a `<summary>`.
+    fn read(
+        &mut self,
+        raw: &[u8],
+        t: &[u8],
+        summary: bool,
+        calls: &mut Vec<ToolCall>,
+        files: &mut Vec<String>,
+    ) {
         if let Some(name) = tool_use_name(t) {
             if self.explicit.is_some() {
                 self.finish(calls, files);
@@ -89,7 +134,9 @@ impl Chunk {
         if self.read_fence(raw, t) || self.read_params(t) {
             return;
         }
-        let described = summary_text(t)
+        let described = summary
+            .then(|| summary_text(t))
+            .flatten()
             .and_then(|s| describe(&s))
             .or_else(|| describe_line(t));
         self.found.extend(described);
@@ -182,9 +229,6 @@ fn tool_use_name(t: &[u8]) -> Option<String> {
 
 /// The text between `<summary>` and `</summary>` on a line.
 fn summary_text(t: &[u8]) -> Option<String> {
-    // Called on every line of a SpecStory export: a searcher built once, not per call.
-    static SUMMARY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"<summary>"));
     let open = SUMMARY.find(t)? + b"<summary>".len();
     let rest = t.get(open..)?;
     let close = find(rest, b"</summary>").unwrap_or(rest.len());
@@ -288,6 +332,24 @@ mod tests {
         assert_eq!(
             (c[0].name.as_str(), c[0].input.as_str()),
             ("mcp_srv_tool", "a: 1")
+        );
+    }
+
+    #[test]
+    fn bodies_without_markers_and_summaries_anywhere_on_a_line() {
+        assert!(calls("Just prose.\n\n```rust\nfn main() {}\n```\n")
+            .0
+            .is_empty());
+        let (c, files) =
+            calls("Some text <summary>Read file: src/a.rs</summary>\nRead file: b.rs\n");
+        let got: Vec<_> = c.iter().map(|c| c.input.as_str()).collect();
+        assert_eq!(got, vec!["src/a.rs", "b.rs"]);
+        assert_eq!(files, vec!["src/a.rs", "b.rs"]);
+        // A `<summary>` on the last line, without a line end.
+        let (c, _) = calls("prose\n<summary>Listed directory src \u{2022} **2** results</summary>");
+        assert_eq!(
+            (c[0].name.as_str(), c[0].input.as_str()),
+            ("list_dir", "src")
         );
     }
 
