@@ -1,7 +1,11 @@
 //! Content-addressed blob storage: each session's bytes (its original transcript bytes
-//! followed by its message index) are stored once under their BLAKE3 hash, compressed with
-//! the newest `Transcript` dictionary, so the same session imported from two files, or
-//! twice, is stored once.
+//! followed by its message index) are stored once under a BLAKE3 key of their content,
+//! compressed with the newest `Transcript` dictionary, so the same session imported from
+//! two files, or twice, is stored once. The key is [`session_blob_key`]: BLAKE3 over the
+//! session's own hash and the index, so an import hashes the transcript bytes once for the
+//! session id and the blob instead of twice. Blobs stored before that key (BLAKE3 of the
+//! blob bytes) stay where they are: a blob is always found by the key its session's record
+//! names.
 //!
 //! One blob per session (not small chunks): zstd finds the long-range repetition inside a
 //! transcript (tool outputs quoted again, files re-read) only within one frame, and a
@@ -21,7 +25,8 @@ use crate::error::{Error, Result};
 /// A reference to one stored blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct BlobRef {
-    /// BLAKE3 of the blob bytes.
+    /// The blob's key: [`session_blob_key`] (BLAKE3 of the blob bytes in stores written
+    /// before that key).
     pub hash: [u8; 32],
     /// Blob length in bytes (uncompressed).
     pub len: u32,
@@ -33,12 +38,26 @@ pub(crate) struct PreparedBlob {
     pub frame: Option<Vec<u8>>,
 }
 
+/// The key of a session's blob (its bytes `raw` followed by its message index `index`),
+/// from `session_hash` = [`crate::sessions::session_hash`]`(raw)`: BLAKE3 over a domain
+/// tag, that hash and the index. As collision resistant as BLAKE3: equal keys mean equal
+/// transcript bytes (through the session hash) and an equal index, so equal blobs.
+pub(crate) fn session_blob_key(session_hash: &[u8; 32], index: &[u8]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"mnemo/blob/v2\0");
+    h.update(session_hash);
+    h.update(index);
+    *h.finalize().as_bytes()
+}
+
 impl Engine {
-    /// Hash `bytes` and compress them unless already stored (or in `seen`).
+    /// Compress blob `bytes`, keyed `hash` (see [`session_blob_key`]), unless already
+    /// stored (or in `seen`).
     pub(crate) fn prepare_blob(
         &self,
         g: &DbGuard<'_>,
         bytes: &[u8],
+        hash: [u8; 32],
         seen: &mut HashSet<[u8; 32]>,
     ) -> Result<PreparedBlob> {
         let len = u32::try_from(bytes.len()).map_err(|_| Error::TooLarge {
@@ -46,7 +65,6 @@ impl Engine {
             size: bytes.len() as u64,
             limit: u64::from(u32::MAX),
         })?;
-        let hash = *blake3::hash(bytes).as_bytes();
         let stored = !seen.insert(hash) || g.db().get_pinned_cf(g.cf(CF_BLOBS), hash)?.is_some();
         let frame = if stored {
             None
@@ -114,4 +132,19 @@ pub(crate) type BlobCache = quick_cache::sync::Cache<[u8; 32], Arc<Vec<u8>>, Blo
 pub(crate) fn blob_cache(bytes: usize) -> Option<BlobCache> {
     (bytes > 0)
         .then(|| BlobCache::with_weighter((bytes / (32 << 10)).max(16), bytes as u64, BlobWeighter))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sessions::session_hash;
+
+    #[test]
+    fn blob_keys_tell_apart_bytes_and_index_and_stay_fixed() {
+        let a = session_blob_key(&session_hash(b"raw"), b"index");
+        assert_ne!(a, session_blob_key(&session_hash(b"raw2"), b"index"));
+        assert_ne!(a, session_blob_key(&session_hash(b"raw"), b"index2"));
+        // Keys are stored: the definition must not change under existing stores.
+        assert_eq!(crate::sessions::id_to_hex(&a[..8]), "5a7518f1811c54e3");
+    }
 }

@@ -18,15 +18,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::blobs::PreparedBlob;
+use crate::blobs::{session_blob_key, PreparedBlob};
 use crate::engine::{Engine, CF_BLOBS, CF_SOURCES};
 use crate::error::{Error, Result};
 use crate::import::{self, Format, ParsedSession};
 use crate::log::{Expected, NewBatch};
 use crate::model::SessionInfo;
 use crate::sessions::{
-    id_to_hex, locate_text, session_blob, session_id, ImportedFile, SessionRecord, SourceRecord,
-    StoredMessage, SESSION_IMPORTED, SOURCE_IMPORTED,
+    id_of_hash, id_to_hex, locate_text, session_blob, session_hash, ImportedFile, SessionRecord,
+    SourceRecord, StoredMessage, SESSION_IMPORTED, SOURCE_IMPORTED,
 };
 
 /// Most bytes of source files committed in one group.
@@ -65,20 +65,26 @@ pub(crate) enum Prepared {
     New(PreparedFile),
 }
 
-fn build_info(p: &ParsedSession, id: &[u8; 16], format: Format) -> SessionInfo {
-    SessionInfo {
+/// The stored description of parsed session `p`, and its messages.
+fn build_info(
+    p: ParsedSession,
+    id: &[u8; 16],
+    format: Format,
+) -> (SessionInfo, Vec<import::ParsedMessage>) {
+    let info = SessionInfo {
         id: id_to_hex(id),
-        source_tool: p.source_tool.clone(),
+        source_tool: p.source_tool,
         format: format.name().to_string(),
-        project: p.project.clone(),
-        title: p.title.clone(),
+        project: p.project,
+        title: p.title,
         started_at: p.started_at,
         ended_at: p.ended_at,
-        files_touched: p.files_touched.clone(),
-        metadata: p.metadata.clone(),
+        files_touched: p.files_touched,
+        metadata: p.metadata,
         message_count: p.messages.len() as u32,
         raw_len: p.span.len() as u64,
-    }
+    };
+    (info, p.messages)
 }
 
 fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
@@ -115,7 +121,8 @@ impl Engine {
         let mut seen_sessions = HashSet::new();
         let mut all_ids = Vec::with_capacity(parsed.sessions.len());
         let mut sessions = Vec::new();
-        for p in &parsed.sessions {
+        // Consumed: each message's text, tool calls and metadata move into what is stored.
+        for p in parsed.sessions {
             let raw = bytes.get(p.span.clone()).ok_or_else(|| Error::Import {
                 path: path.to_path_buf(),
                 source: import::ImportError::Malformed {
@@ -123,27 +130,31 @@ impl Engine {
                     reason: "session span outside the file".into(),
                 },
             })?;
-            let id = session_id(raw);
+            let hash = session_hash(raw);
+            let id = id_of_hash(&hash);
             all_ids.push(id);
             if !seen_sessions.insert(id) || self.session_row(&g, &id)?.is_some() {
                 continue;
             }
-            let messages: Vec<StoredMessage> = p
-                .messages
-                .iter()
+            let span = p.span.clone();
+            let (info, parsed_messages) = build_info(p, &id, format);
+            let messages: Vec<StoredMessage> = parsed_messages
+                .into_iter()
                 .map(|m| StoredMessage {
                     role: m.message.role,
                     timestamp: m.message.timestamp,
-                    text: locate_text(bytes, &p.span, &m.message.text, m.text_span.as_ref()),
-                    tool_calls: m.message.tool_calls.clone(),
-                    tool_call_id: m.message.tool_call_id.clone(),
+                    text: locate_text(bytes, &span, m.message.text, m.text_span.as_ref()),
+                    tool_calls: m.message.tool_calls,
+                    tool_call_id: m.message.tool_call_id,
                 })
                 .collect();
-            let info = build_info(p, &id, format);
-            let blob = self.prepare_blob(&g, &session_blob(raw, &messages)?, &mut seen_blobs)?;
+            let blob_bytes = session_blob(raw, &messages)?;
+            let index = blob_bytes.get(raw.len()..).unwrap_or_default();
+            let key = session_blob_key(&hash, index);
+            let blob = self.prepare_blob(&g, &blob_bytes, key, &mut seen_blobs)?;
             let raw_len = raw.len() as u32;
             let record = encode(&SessionRecord {
-                info: info.clone(),
+                info,
                 source_id,
                 blob: blob.blob,
                 raw_len,

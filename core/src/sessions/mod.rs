@@ -187,38 +187,49 @@ pub(crate) fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-pub(crate) fn session_id(raw: &[u8]) -> [u8; 16] {
+/// The full 32-byte hash behind a session's id: BLAKE3 of a domain tag and the session's
+/// bytes. Its first 16 bytes are the id ([`id_of_hash`]); all 32 key the session's blob
+/// ([`crate::blobs::session_blob_key`]).
+pub(crate) fn session_hash(raw: &[u8]) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(b"mnemo/session/v1\0");
     h.update(raw);
+    *h.finalize().as_bytes()
+}
+
+/// A session's id: the first 16 bytes of its [`session_hash`].
+pub(crate) fn id_of_hash(hash: &[u8; 32]) -> [u8; 16] {
     let mut id = [0u8; 16];
-    id.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    id.copy_from_slice(&hash[..16]);
     id
 }
 
+/// How message text `text` is stored: as a range of the session's bytes `raw[span]` when
+/// `at` names one that spells it (verbatim or as a JSON string literal), else inline.
 pub(crate) fn locate_text(
     raw: &[u8],
     span: &Range<usize>,
-    text: &str,
+    text: String,
     at: Option<&Range<usize>>,
 ) -> StoredText {
-    let inline = || StoredText::Inline(text.to_string());
-    let Some(r) = at else { return inline() };
+    let Some(r) = at else {
+        return StoredText::Inline(text);
+    };
     if r.start < span.start || r.end > span.end || r.start > r.end {
-        return inline();
+        return StoredText::Inline(text);
     }
     let (Ok(start), Ok(len)) = (u32::try_from(r.start - span.start), u32::try_from(r.len())) else {
-        return inline();
+        return StoredText::Inline(text);
     };
     let Some(slice) = raw.get(r.clone()) else {
-        return inline();
+        return StoredText::Inline(text);
     };
     if slice == text.as_bytes() {
         StoredText::Verbatim { start, len }
-    } else if serde_json::from_slice::<String>(slice).ok().as_deref() == Some(text) {
+    } else if serde_json::from_slice::<String>(slice).ok().as_deref() == Some(text.as_str()) {
         StoredText::Json { start, len }
     } else {
-        inline()
+        StoredText::Inline(text)
     }
 }
 
