@@ -250,11 +250,16 @@ pub(crate) struct Engine {
     pub dict_lock: Mutex<()>,
     pub feed: Feed,
     pub closed: AtomicBool,
-    /// Moves on after every commit that changed a context-view row (sessions, sources,
-    /// prompts, workflows) and after a context-views rebuild switched generations: a cache
-    /// of view rows read at one value stays valid while it holds (`prompts::PromptCache`),
-    /// whatever else (host events, projections) is written meanwhile.
+    /// Moves on when a context-views rebuild switches generations: every view row may have
+    /// been rewritten then. With [`Engine::prompt_epochs`] it tags cached templates
+    /// (`prompts::PromptCache`).
     pub views_epoch: AtomicU64,
+    /// One epoch per stripe of template names (`prompts::name_stripe`): moves on after every
+    /// commit that changed a template of that stripe (a version or a label), after the rows
+    /// are visible and before the commit is acknowledged. A template cached at one value of
+    /// its stripe's epoch (and of `views_epoch`) stays valid while both hold, whatever else
+    /// is written meanwhile (sessions, other templates, host events).
+    pub prompt_epochs: Box<[AtomicU64]>,
     pub max_event_bytes: usize,
     pub blob_cache: Option<crate::blobs::BlobCache>,
     pub upcasters: crate::events::upcast::Upcasters,
@@ -448,6 +453,9 @@ impl Engine {
             feed: Feed::new(last_seq),
             closed: AtomicBool::new(false),
             views_epoch: AtomicU64::new(0),
+            prompt_epochs: (0..crate::prompts::NAME_STRIPES)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
             max_event_bytes: options.max_event_bytes,
             blob_cache: crate::blobs::blob_cache(options.blob_cache_bytes),
             upcasters: Default::default(),

@@ -139,17 +139,39 @@ fn stream(name: &str) -> String {
     format!("prompt/{name}")
 }
 
+/// Stripes of template names, each with its own epoch (`Engine::prompt_epochs`).
+pub(crate) const NAME_STRIPES: usize = 256;
+
+/// The stripe of template `name` (a stable hash of the name, modulo [`NAME_STRIPES`]).
+pub(crate) fn name_stripe(name: &str) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    name.hash(&mut h);
+    (h.finish() % NAME_STRIPES as u64) as usize
+}
+
+/// The template a committed log entry changes (a new version or a moved label), if any.
+pub(crate) fn changed_template(entry: &crate::log::LogEntry) -> Option<&str> {
+    let name = entry.stream.strip_prefix("prompt/")?;
+    matches!(entry.kind.as_str(), PROMPT_ADDED | PROMPT_LABELED).then_some(name)
+}
+
 /// Templates recently read through [`crate::Mnemo::prompt`], by name and selector (`latest`,
-/// or the label or version asked for), each with the engine's views epoch read just before
-/// it (`Engine::views_epoch`, which moves on after every commit that changes a context-view
-/// row, before the commit is acknowledged, and when a rebuild switches generations). An
-/// entry is used only while the epoch still has that value, so it can never return what a
-/// completed write replaced; host events and projections do not move the epoch, so a hot
-/// template stays cached while a host appends. It saves the point reads and the decoding of
-/// hot templates. Bounded in bytes ([`PromptCache::BYTES`]).
+/// or the label or version asked for), each tagged with the epochs read just before it: the
+/// views epoch (`Engine::views_epoch`, moved when a rebuild switches generations) and its
+/// name's stripe epoch (`Engine::prompt_epochs`, moved after every commit that changes a
+/// template of that stripe, before the commit is acknowledged). An entry is used only while
+/// both still have those values, so it can never return what a completed write replaced;
+/// writes to other templates' stripes, sessions, host events and projections leave it
+/// valid, so a hot template stays cached while the rest of the store is written. It saves
+/// the point reads and the decoding of hot templates. Bounded in bytes
+/// ([`PromptCache::BYTES`]).
 pub(crate) struct PromptCache(
-    quick_cache::sync::Cache<CacheKey, (u64, Arc<PromptTemplate>), PromptWeighter>,
+    quick_cache::sync::Cache<CacheKey, (Epochs, Arc<PromptTemplate>), PromptWeighter>,
 );
+
+/// (views epoch, the name's stripe epoch) a cached template was read at.
+type Epochs = (u64, u64);
 
 /// Weighs cached templates by their size.
 #[derive(Debug, Clone, Copy)]
@@ -158,8 +180,8 @@ pub(crate) struct PromptWeighter;
 /// (name, whether the newest version was asked for, else the selector).
 type CacheKey = (String, bool, String);
 
-impl quick_cache::Weighter<CacheKey, (u64, Arc<PromptTemplate>)> for PromptWeighter {
-    fn weight(&self, key: &CacheKey, value: &(u64, Arc<PromptTemplate>)) -> u64 {
+impl quick_cache::Weighter<CacheKey, (Epochs, Arc<PromptTemplate>)> for PromptWeighter {
+    fn weight(&self, key: &CacheKey, value: &(Epochs, Arc<PromptTemplate>)) -> u64 {
         let t = &value.1;
         let vars: usize = t.variables.iter().map(|v| v.len() + 24).sum();
         (key.0.len() + key.2.len() + t.name.len() + t.body.len() + vars + 160) as u64
@@ -414,17 +436,21 @@ impl Engine {
         // Read before the template: a view change after this makes the entry unusable.
         // (A closed store answers nothing, whatever is cached.)
         drop(self.db()?);
-        let seq = self.views_epoch.load(std::sync::atomic::Ordering::SeqCst);
+        use std::sync::atomic::Ordering::SeqCst;
+        let epochs = (
+            self.views_epoch.load(SeqCst),
+            self.prompt_epochs[name_stripe(name)].load(SeqCst),
+        );
         // A stale entry costs a reference count, not a copy of the template.
         if let Some((at, t)) = cache.0.get(&KeyRef(name, latest, sel)) {
-            if at == seq {
+            if at == epochs {
                 return Ok(PromptTemplate::clone(&t));
             }
         }
         let t = self.prompt(name, selector)?;
         cache.0.insert(
             (name.to_string(), latest, sel.to_string()),
-            (seq, Arc::new(t.clone())),
+            (epochs, Arc::new(t.clone())),
         );
         Ok(t)
     }

@@ -251,3 +251,28 @@ fn a_cached_prompt_never_outlives_a_write_to_it() {
     store.add_prompt("p", "third {{x}}").unwrap();
     assert_eq!(store.prompt("p", None).unwrap().version, 3);
 }
+
+#[test]
+fn writes_to_some_templates_leave_no_other_template_stale() {
+    // More names than the cache has epoch stripes: some share a stripe, most do not, and
+    // either way every read answers each template's newest version.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let names: Vec<String> = (0..600).map(|i| format!("t{i}")).collect();
+    for n in &names {
+        store.add_prompt(n, "v {{x}}").unwrap();
+    }
+    let mut versions = vec![1u32; names.len()];
+    for round in 0..4 {
+        for (n, v) in names.iter().zip(&versions) {
+            assert_eq!(store.prompt(n, None).unwrap().version, *v, "{n}");
+        }
+        for i in (round..names.len()).step_by(7) {
+            store.add_prompt(&names[i], "next {{x}}").unwrap();
+            versions[i] += 1;
+        }
+    }
+    for (n, v) in names.iter().zip(&versions) {
+        assert_eq!(store.prompt(n, None).unwrap().version, *v, "{n}");
+    }
+}

@@ -16,8 +16,10 @@
  *   version, body, variables, time) in one statement.
  * - prompt get: Mnemo `prompt(name)` (newest version); SQLite selects the newest version
  *   by name. Both stores hold 100 names x 5 versions. "after a write": each `promptSync`
- *   follows an `append` (awaited, or `appendSync`); only the reads are timed
- *   (`performance.now()` around each), against SQLite's plain get.
+ *   follows an `append` (awaited, or `appendSync`), a new version of another template, or
+ *   a new version of the template read (which drops it from Mnemo's prompt cache: an
+ *   uncached read); only the reads are timed (`performance.now()` around each), against
+ *   SQLite's plain get.
  *
  * Puts run twice: "durable" = Mnemo `syncWrites: true` (fsync per commit, the default) vs
  * SQLite WAL + `synchronous=FULL` (fsync per commit); "no fsync" = `syncWrites: false` vs
@@ -246,12 +248,17 @@ async function gets() {
   for (const [label, write] of [
     ['prompt get, after an awaited write', () => store.append('bench-ticks', [{ kind: 'tick' }])],
     ['prompt get, after a sync write', () => store.appendSync('bench-ticks', [{ kind: 'tick' }])],
+    // A new version of another template mostly leaves the read template cached (cache
+    // entries are dropped by writes to their own stripe of names); a new version of the
+    // template read drops its entry: the read after it is uncached.
+    ['prompt get, after a sync write to another template', () => store.addPromptSync('bench-w', 'x {{y}}')],
+    ['prompt get, after a sync write to it (uncached)', (i) => store.addPromptSync(`p${i % PROMPT_NAMES}`, 'x {{y}}')],
   ]) {
     let spent = 0
     let reads = 0
     const end = performance.now() + SECONDS * 1000
     while (performance.now() < end) {
-      await write()
+      await write(reads)
       const t = performance.now()
       store.promptSync(`p${reads % PROMPT_NAMES}`)
       spent += performance.now() - t

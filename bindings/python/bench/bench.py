@@ -8,8 +8,10 @@ Measures operations per second of a put and a get of
   line varied so that every put is a new session) and ``session(id)`` (the session parsed
   into objects) or ``export_session(id)`` (its bytes);
 * a prompt template: ``add_prompt(name, body)`` and ``prompt(name)``, also each read right
-  after a small write (``append`` of an empty event), which invalidates Mnemo's cache of
-  recently read templates (only the reads are timed; compared with diskcache's plain get);
+  after a small write: a host ``append`` and a new version of another template (both leave
+  Mnemo's cache of recently read templates valid for the template read), and a new version
+  of the template read itself (which invalidates it: an uncached read). Only the reads are
+  timed; they are compared with diskcache's plain get;
 
 against the same bytes (or the template as a JSON object) put into and got from
 ``diskcache.Cache`` and a ``sqlite3`` key-value table. Every put is its own commit.
@@ -83,9 +85,7 @@ def ops_per_sec(op: Callable[[int], object], seconds: float, limit: int = 10**9)
 
 def after_write(write: Callable[[int], object], read: Callable[[int], object], seconds: float) -> float:
     """Reads/s of ``read`` when each read follows a small ``write``: only the reads are timed,
-    each on its own, less the timer's own cost; best of 3 rounds of about ``seconds``. (The
-    benchmark's write is a host event ``append``, which leaves Mnemo's prompt cache valid:
-    the cache is keyed on the context views' epoch, which host events do not move.)"""
+    each on its own, less the timer's own cost; best of 3 rounds of about ``seconds``."""
     clock = time.perf_counter_ns
     t0 = clock()
     for _ in range(10_000):
@@ -264,9 +264,32 @@ def main() -> None:
                 event = [mnemo.EventData("tick", b"")]
                 rows.append(
                     (
-                        "get prompt (right after a write)",
+                        "get prompt (right after a host append)",
                         "mnemo",
                         after_write(lambda i: store.append("bench-ticks", event), lambda i: prompt(names[i % 1000]), secs),
+                    )
+                )
+                # A template's cache entries are dropped by writes to its own stripe of names (a
+                # new version or label): a write to another template mostly leaves them, a write
+                # to the template read does not.
+                rows.append(
+                    (
+                        "get prompt (right after a write to another template)",
+                        "mnemo",
+                        after_write(
+                            lambda i: store.add_prompt("bench-w", PROMPT_BODY), lambda i: prompt(names[i % 1000]), secs
+                        ),
+                    )
+                )
+                rows.append(
+                    (
+                        "get prompt (right after a write to it: uncached)",
+                        "mnemo",
+                        after_write(
+                            lambda i: store.add_prompt(names[i % 1000], PROMPT_BODY),
+                            lambda i: prompt(names[i % 1000]),
+                            secs,
+                        ),
                     )
                 )
                 for v in range(50):

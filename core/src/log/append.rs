@@ -246,10 +246,13 @@ impl Engine {
         }
         // Durable commits sync after the writer lock is released (`log::group_sync`).
         g.db().write_opt(batch, &rocksdb::WriteOptions::default())?;
-        if views_changed {
-            // After the rows are visible, before the commit is acknowledged.
-            self.views_epoch
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // After the rows are visible, before the commit is acknowledged: templates cached
+        // before this commit are no longer served (`prompts::PromptCache`).
+        for entry in &context {
+            if let Some(name) = crate::prompts::changed_template(entry) {
+                self.prompt_epochs[crate::prompts::name_stripe(name)]
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
         }
         writer.next_seq = seq;
         writer.head_hash = head;
