@@ -18,14 +18,14 @@ pub(crate) fn chunk_tool_calls(
     files: &mut Vec<String>,
 ) -> Vec<ToolCall> {
     let body = bytes.get(range).unwrap_or_default();
-    if !may_hold_calls(body) {
+    // Where the body's `<summary>`s are, found in one pass: only lines holding one are
+    // searched for its text. Its first one is also the first of the checks below.
+    let mut summaries = SUMMARY.find_iter(body).peekable();
+    if summaries.peek().is_none() && !may_hold_other_calls(body) {
         return Vec::new();
     }
     let mut calls = Vec::new();
     let mut chunk = Chunk::default();
-    // Where the body's `<summary>`s are, found in one pass: only lines holding one are
-    // searched for its text.
-    let mut summaries = SUMMARY.find_iter(body).peekable();
     for line in lines(body) {
         while summaries.next_if(|&at| at < line.start).is_some() {}
         let summary = summaries.peek().is_some_and(|&at| at < line.end);
@@ -40,11 +40,11 @@ pub(crate) fn chunk_tool_calls(
     calls
 }
 
-/// False when `body` holds none of the texts every recognised tool rendering contains (an
-/// explicit `Tool use: **`, a `<summary>`, `Read file: ` or `*Called tool*: `): most
-/// assistant turns are prose, and a few whole-body searches cost far less than reading
-/// them line by line.
-fn may_hold_calls(body: &[u8]) -> bool {
+/// False when `body` holds none of the texts every tool rendering without a `<summary>`
+/// contains (an explicit `Tool use: **`, `Read file: ` or `*Called tool*: `). With no
+/// `<summary>` either, a turn holds no tool call: most assistant turns are prose, and a few
+/// whole-body searches cost far less than reading them line by line.
+fn may_hold_other_calls(body: &[u8]) -> bool {
     static OTHERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
         std::sync::LazyLock::new(|| {
             [
@@ -54,7 +54,7 @@ fn may_hold_calls(body: &[u8]) -> bool {
             ]
             .map(memchr::memmem::Finder::new)
         });
-    SUMMARY.find(body).is_some() || OTHERS.iter().any(|m| m.find(body).is_some())
+    OTHERS.iter().any(|m| m.find(body).is_some())
 }
 
 /// Finds `<summary>`; built once, not per call.
