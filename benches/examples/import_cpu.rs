@@ -9,7 +9,8 @@
 //! `mnemo-paths`, `LEVEL=n` sets the write level (`Options::compression_level`) and
 //! `TRAIN=0` turns dictionary training off. Prints wall and process CPU time (all threads)
 //! per round, store open and close included; for `mnemo-paths` also those of the
-//! `import_paths` call alone.
+//! `import_paths` call alone; with `EXIT=1` the process exits right after that call (no
+//! close, training or recompression after it: a profile of the import alone).
 
 use mnemo::{Mnemo, Options};
 use mnemo_benches::{load_transcripts, mnemo_options, total_bytes, SqliteStore};
@@ -59,6 +60,10 @@ fn main() {
                     t.elapsed(),
                     mnemo_benches::process_cpu() - cpu
                 );
+                if std::env::var("EXIT").is_ok_and(|v| v == "1") {
+                    // For profiling the import alone: no close, no background work after.
+                    std::process::exit(0);
+                }
                 if std::env::var("INDEX").is_ok_and(|v| v == "1") {
                     s.update_search_index().expect("index");
                 }

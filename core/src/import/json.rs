@@ -280,12 +280,179 @@ pub(crate) fn message(
     }
 }
 
+/// Whether `literal` is exactly a JSON string literal (quotes included, nothing around
+/// them) that decodes to `text`, compared as it is decoded, without building the string.
+/// Never says yes where `serde_json` would not decode `literal` to `text`; it may say no to
+/// a literal `serde_json` accepts with surrounding whitespace (the caller then keeps the text
+/// itself, which is only less compact).
+pub(crate) fn literal_decodes_to(literal: &[u8], text: &str) -> bool {
+    let Some(inner) = literal
+        .strip_prefix(b"\"")
+        .and_then(|l| l.strip_suffix(b"\""))
+    else {
+        return false;
+    };
+    let mut want = text.as_bytes();
+    let mut i = 0;
+    while i < inner.len() {
+        // A run of bytes that stand for themselves.
+        let run = inner[i..]
+            .iter()
+            .position(|&b| b == b'\\' || b == b'"' || b < 0x20)
+            .unwrap_or(inner.len() - i);
+        let Some(rest) = want.strip_prefix(&inner[i..i + run]) else {
+            return false;
+        };
+        want = rest;
+        i += run;
+        if i == inner.len() {
+            break;
+        }
+        // An unescaped quote or control character is not valid inside a literal.
+        if inner[i] != b'\\' {
+            return false;
+        }
+        let Some(&kind) = inner.get(i + 1) else {
+            return false;
+        };
+        i += 2;
+        let byte = match kind {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let Some(c) = unicode_escape(inner, &mut i) else {
+                    return false;
+                };
+                let mut buf = [0u8; 4];
+                let Some(rest) = want.strip_prefix(c.encode_utf8(&mut buf).as_bytes()) else {
+                    return false;
+                };
+                want = rest;
+                continue;
+            }
+            _ => return false,
+        };
+        let Some(rest) = want.strip_prefix(&[byte]) else {
+            return false;
+        };
+        want = rest;
+    }
+    // Every raw run matched bytes of `text` and every escape a whole character, so the
+    // decoded bytes are `text`'s, which is UTF-8: the runs were valid UTF-8 too.
+    want.is_empty()
+}
+
+/// The character of a `\u` escape whose four hex digits start at `inner[*i]` (with the
+/// low half of a surrogate pair when it is one), moving `*i` past it. `None` for bad hex
+/// or a lone surrogate, which `serde_json` rejects too.
+fn unicode_escape(inner: &[u8], i: &mut usize) -> Option<char> {
+    let hex4 = |at: usize| -> Option<u32> {
+        let digits = inner.get(at..at + 4)?;
+        let s = std::str::from_utf8(digits).ok()?;
+        if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(s, 16).ok()
+    };
+    let first = hex4(*i)?;
+    *i += 4;
+    match first {
+        0xD800..=0xDBFF => {
+            if inner.get(*i..*i + 2)? != b"\\u" {
+                return None;
+            }
+            let low = hex4(*i + 2)?;
+            if !(0xDC00..=0xDFFF).contains(&low) {
+                return None;
+            }
+            *i += 6;
+            char::from_u32(0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00))
+        }
+        0xDC00..=0xDFFF => None,
+        c => char::from_u32(c),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn raw(s: &str) -> &RawValue {
         serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn literals_compare_as_decoded() {
+        for (lit, text, same) in [
+            (r#""plain""#, "plain", true),
+            (
+                r#""a\"b\\c\/d\n\t\r\b\f""#,
+                "a\"b\\c/d\n\t\r\u{8}\u{c}",
+                true,
+            ),
+            (r#""\u00e9\u20AC \ud83d\ude00""#, "é€ 😀", true),
+            (r#""é""#, "é", true),
+            (r#""plain""#, "plai", false),
+            (r#""plai""#, "plain", false),
+            (r#" "plain""#, "plain", false),
+            (r#""\ud83d""#, "\u{fffd}", false),
+            (r#""\ude00x""#, "x", false),
+            (r#""\ud83d\u0041""#, "A", false),
+            (r#""\x""#, "x", false),
+            (r#""\u12""#, "\u{12}", false),
+            ("\"tab\there\"", "tab\there", false),
+            (r#""a"b""#, "a\"b", false),
+            (r#""""#, "", true),
+            (r#"""#, "", false),
+            (r#""\""#, "\\", false),
+        ] {
+            assert_eq!(
+                literal_decodes_to(lit.as_bytes(), text),
+                same,
+                "{lit} vs {text:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn literals_agree_with_serde_json(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "a", "é", "😀", "\"", "\\", "\\\"", "\\\\", "\\/", "\\n", "\\t", "\\b",
+                "\\u0041", "\\u00E9", "\\ud83d", "\\ude00", "\\uD83D\\uDE00", "\\u12",
+                "\\x", "\n", "\u{1}", " ", "\u{7f}",
+            ]), 0..12), tweak in 0usize..4) {
+            let lit = format!("\"{}\"", parts.concat());
+            let decoded: Option<String> = serde_json::from_str(&lit).ok();
+            if let Some(text) = &decoded {
+                // What serde decodes, the comparer accepts; and nothing else.
+                proptest::prop_assert!(literal_decodes_to(lit.as_bytes(), text));
+                let mut other = text.clone();
+                match tweak {
+                    0 => other.push('a'),
+                    1 => { other.pop(); }
+                    2 => other.insert(0, 'é'),
+                    _ => other = other.replace('a', "b"),
+                }
+                if other != *text {
+                    proptest::prop_assert!(!literal_decodes_to(lit.as_bytes(), &other));
+                }
+            } else {
+                // A literal serde rejects matches no text, not even its naive reading.
+                proptest::prop_assert!(!literal_decodes_to(lit.as_bytes(), &parts.concat()));
+                proptest::prop_assert!(!literal_decodes_to(lit.as_bytes(), ""));
+            }
+            // The canonical encoding of any text is recognised.
+            let text = parts.concat();
+            let canonical = serde_json::to_string(&text).unwrap();
+            proptest::prop_assert!(literal_decodes_to(canonical.as_bytes(), &text));
+        }
     }
 
     #[test]

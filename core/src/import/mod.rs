@@ -12,7 +12,7 @@ mod aider;
 mod claude_export;
 mod claude_jsonl;
 mod discover;
-mod json;
+pub(crate) mod json;
 mod specstory;
 mod specstory_tools;
 mod swe_agent;
