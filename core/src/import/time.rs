@@ -42,6 +42,9 @@ pub(crate) fn parse_loose(s: &str) -> Option<Millis> {
     if s.is_empty() || s.len() > MAX_DATE_LEN {
         return None;
     }
+    if let Some(ms) = us_date_time(s) {
+        return Some(ms);
+    }
     if let Some(ms) = parse_rfc3339(s) {
         return Some(ms);
     }
@@ -54,6 +57,81 @@ pub(crate) fn parse_loose(s: &str) -> Option<Millis> {
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })
         .map(|naive| naive.and_utc().timestamp_millis())
+}
+
+/// The layout Claude Code's markdown exports date every message with,
+/// `%m/%d/%Y, %I:%M:%S %p` (`6/13/2025, 7:22:15 PM`), read without chrono's format
+/// interpreter (which parses the layout string again on every call, after the layouts
+/// before it have failed). Gives what chrono gives for it; `None` for anything else, which
+/// then goes through the general layouts.
+fn us_date_time(s: &str) -> Option<Millis> {
+    let mut c = Cursor {
+        b: s.as_bytes(),
+        at: 0,
+    };
+    let month = c.number(1, 2)?;
+    c.expect(b"/")?;
+    let day = c.number(1, 2)?;
+    c.expect(b"/")?;
+    let year = c.number(4, 4)?;
+    c.expect(b", ")?;
+    let hour12 = c.number(1, 2)?;
+    c.expect(b":")?;
+    let minute = c.number(2, 2)?;
+    c.expect(b":")?;
+    let second = c.number(2, 2)?;
+    c.expect(b" ")?;
+    let pm = match c.b.get(c.at..)? {
+        b"AM" | b"am" | b"Am" | b"aM" => false,
+        b"PM" | b"pm" | b"Pm" | b"pM" => true,
+        _ => return None,
+    };
+    if !(1..=12).contains(&hour12) || second > 59 {
+        return None;
+    }
+    let hour = hour12 % 12 + if pm { 12 } else { 0 };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    Some(
+        date.and_hms_opt(hour, minute, second)?
+            .and_utc()
+            .timestamp_millis(),
+    )
+}
+
+/// Reads [`us_date_time`]'s fields.
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    /// A decimal number of `min` to `max` digits (as many as there are, up to `max`).
+    fn number(&mut self, min: usize, max: usize) -> Option<u32> {
+        let rest = self.b.get(self.at..)?;
+        let digits = rest
+            .iter()
+            .take(max)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits < min {
+            return None;
+        }
+        self.at += digits;
+        Some(
+            rest[..digits]
+                .iter()
+                .fold(0, |v, c| v * 10 + u32::from(c - b'0')),
+        )
+    }
+
+    /// The literal `lit`.
+    fn expect(&mut self, lit: &[u8]) -> Option<()> {
+        self.b
+            .get(self.at..self.at + lit.len())
+            .filter(|x| *x == lit)?;
+        self.at += lit.len();
+        Some(())
+    }
 }
 
 #[cfg(test)]
@@ -71,6 +149,35 @@ mod tests {
         assert_eq!(parse_loose("2025-06-13T19:22:15.000Z"), Some(base));
         assert_eq!(parse_rfc3339("2025-06-13T21:22:15+02:00"), Some(base));
         assert_eq!(parse_loose("not a date"), None);
+        assert_eq!(
+            parse_loose("12/31/2025, 12:00:00 AM"),
+            parse_loose("2025-12-31 00:00:00")
+        );
+        assert_eq!(parse_loose("2/30/2025, 1:00:00 PM"), None);
         assert_eq!(parse_loose(""), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_layout_reads_as_chrono_does(
+            month in 0u32..14, day in 0u32..33, year in 0u32..10000, hour in 0u32..14,
+            minute in 0u32..62, second in 0u32..62, pad in proptest::bool::ANY,
+            half in proptest::sample::select(vec!["AM", "PM", "am", "pM", "XM", ""]),
+        ) {
+            let s = if pad {
+                format!("{month:02}/{day:02}/{year:04}, {hour:02}:{minute:02}:{second:02} {half}")
+            } else {
+                format!("{month}/{day}/{year:04}, {hour}:{minute:02}:{second:02} {half}")
+            };
+            let chrono = NaiveDateTime::parse_from_str(&s, "%m/%d/%Y, %I:%M:%S %p")
+                .ok()
+                .map(|d| d.and_utc().timestamp_millis());
+            // Never a different answer; no answer only where chrono gives none either or
+            // reads a leap second.
+            match us_date_time(&s) {
+                Some(ms) => proptest::prop_assert_eq!(Some(ms), chrono),
+                None => proptest::prop_assert!(chrono.is_none() || second == 60, "{s}"),
+            }
+        }
     }
 }
