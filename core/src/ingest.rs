@@ -22,7 +22,7 @@ use crate::blobs::{session_blob_key, PreparedBlob};
 use crate::engine::{Engine, CF_BLOBS, CF_SOURCES};
 use crate::error::{Error, Result};
 use crate::import::{self, Format, ParsedSession};
-use crate::log::{Expected, NewBatch};
+use crate::log::{Expected, NewBatch, PendingSync};
 use crate::model::SessionInfo;
 use crate::sessions::{
     id_of_hash, id_to_hex, locate_text, session_blob, session_hash, ImportedFile, SessionRecord,
@@ -175,6 +175,17 @@ impl Engine {
     /// group are committed once. On a conflict with a concurrent writer nothing is written
     /// and [`Error::Conflict`] is returned.
     pub(crate) fn commit_files(&self, files: &[PreparedFile]) -> Result<Vec<ImportedFile>> {
+        let (reports, pending) = self.commit_files_unsynced(files)?;
+        self.await_durable(pending)?;
+        Ok(reports)
+    }
+
+    /// [`Engine::commit_files`] without waiting for durability: the reports hold until
+    /// `pending` is awaited durable ([`Engine::await_durable`]).
+    fn commit_files_unsynced(
+        &self,
+        files: &[PreparedFile],
+    ) -> Result<(Vec<ImportedFile>, PendingSync)> {
         let mut events = Vec::new();
         // For each file committed: its index and the indices of its sessions that are new.
         let mut plan: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -213,7 +224,14 @@ impl Engine {
         let new_sessions = plan.iter().any(|(_, new)| !new.is_empty());
         // The sessions and sources rows are written by `context_views` in the same batch;
         // here only the blobs the new sessions reference.
-        self.commit(events, |g, w, batch| {
+        // What the blobs add to the batch: key, frame and RocksDB's few bytes of framing.
+        let blob_bytes: usize = files
+            .iter()
+            .flat_map(|f| &f.sessions)
+            .filter_map(|s| s.blob.frame.as_ref())
+            .map(|frame| frame.len() + 48)
+            .sum();
+        let (_, (), pending) = self.commit_unsynced(events, blob_bytes, |g, w, batch| {
             let mut batch_blobs = HashSet::new();
             for (fi, new) in &plan {
                 let f = &files[*fi];
@@ -244,7 +262,7 @@ impl Engine {
         }
         let new_by_file: std::collections::HashMap<usize, &Vec<usize>> =
             plan.iter().map(|(fi, new)| (*fi, new)).collect();
-        Ok(files
+        let reports = files
             .iter()
             .enumerate()
             .map(|(fi, f)| {
@@ -264,7 +282,8 @@ impl Engine {
                     bytes: f.len,
                 }
             })
-            .collect())
+            .collect();
+        Ok((reports, pending))
     }
 
     /// Import one file's bytes in its own commit.
@@ -283,8 +302,10 @@ impl Engine {
         }
     }
 
-    /// Import many files: workers prepare, the calling thread commits groups. Results come
-    /// back in input order; `done` is called once per file as its outcome is known.
+    /// Import many files: workers prepare, the calling thread commits groups, and a
+    /// syncing thread waits for each group to be durable while the next one is written.
+    /// Results come back in input order; `done` is called once per file as its outcome is
+    /// known (for a committed file, once it is durable).
     pub(crate) fn import_many(
         &self,
         files: &[PathBuf],
@@ -300,6 +321,11 @@ impl Engine {
             .map_or(1, |n| n.get())
             .clamp(1, 4);
         let mut finished = 0usize;
+        let mut settle = |i: usize, outcome: Result<ImportedFile>| {
+            results[i] = Some(outcome);
+            finished += 1;
+            done(finished, &files[i]);
+        };
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::sync_channel::<(usize, Result<Prepared>)>(PREPARED_AHEAD);
             for _ in 0..workers {
@@ -320,6 +346,18 @@ impl Engine {
                 });
             }
             drop(tx);
+            // Groups written but not yet durable go to the syncing thread, which hands them
+            // back once they are.
+            let (to_sync, syncing) = mpsc::channel::<WrittenGroup>();
+            let (synced_tx, synced) = mpsc::channel::<SyncedGroup>();
+            scope.spawn(move || {
+                for (indices, reports, pending) in syncing {
+                    let outcome = self.await_durable(pending).map(|()| reports);
+                    if synced_tx.send((indices, outcome)).is_err() {
+                        break;
+                    }
+                }
+            });
             let mut group: Vec<(usize, PreparedFile)> = Vec::new();
             let mut group_bytes = 0u64;
             for (i, prepared) in rx.iter() {
@@ -328,23 +366,22 @@ impl Engine {
                         group_bytes += f.len;
                         group.push((i, f));
                     }
-                    Ok(Prepared::Known(r)) => {
-                        results[i] = Some(Ok(r));
-                        finished += 1;
-                        done(finished, &files[i]);
-                    }
-                    Err(e) => {
-                        results[i] = Some(Err(e));
-                        finished += 1;
-                        done(finished, &files[i]);
-                    }
+                    Ok(Prepared::Known(r)) => settle(i, Ok(r)),
+                    Err(e) => settle(i, Err(e)),
                 }
                 if group.len() >= GROUP_FILES || group_bytes >= GROUP_BYTES {
-                    self.commit_group(&mut group, &mut results, &mut finished, files, &mut done);
+                    self.commit_group(&mut group, files, &to_sync, &mut settle);
                     group_bytes = 0;
                 }
+                for (indices, outcome) in synced.try_iter() {
+                    settle_group(indices, outcome, &mut settle);
+                }
             }
-            self.commit_group(&mut group, &mut results, &mut finished, files, &mut done);
+            self.commit_group(&mut group, files, &to_sync, &mut settle);
+            drop(to_sync);
+            for (indices, outcome) in synced.iter() {
+                settle_group(indices, outcome, &mut settle);
+            }
         });
         results
             .into_iter()
@@ -352,26 +389,32 @@ impl Engine {
             .collect()
     }
 
+    /// Write `group` in one commit and hand it to the syncing thread (`to_sync`); when that
+    /// commit fails, commit its files one by one (each synced before it is settled) so one
+    /// bad file cannot sink the others.
     fn commit_group(
         &self,
         group: &mut Vec<(usize, PreparedFile)>,
-        results: &mut [Option<Result<ImportedFile>>],
-        finished: &mut usize,
         files: &[PathBuf],
-        done: &mut impl FnMut(usize, &Path),
+        to_sync: &mpsc::Sender<WrittenGroup>,
+        settle: &mut impl FnMut(usize, Result<ImportedFile>),
     ) {
         if group.is_empty() {
             return;
         }
         let (indices, prepared): (Vec<usize>, Vec<PreparedFile>) = group.drain(..).unzip();
-        match self.commit_files(&prepared) {
-            Ok(reports) => {
-                for (i, r) in indices.iter().zip(reports) {
-                    results[*i] = Some(Ok(r));
+        match self.commit_files_unsynced(&prepared) {
+            Ok((reports, pending)) => {
+                if let Err(mpsc::SendError((indices, reports, pending))) =
+                    to_sync.send((indices, reports, pending))
+                {
+                    // The syncing thread is gone (it cannot be, while this one runs): wait
+                    // here instead.
+                    let outcome = self.await_durable(pending).map(|()| reports);
+                    settle_group(indices, outcome, settle);
                 }
             }
             Err(_) => {
-                // Fall back to one commit per file so one bad file cannot sink the others.
                 for (i, f) in indices.iter().zip(&prepared) {
                     let r = match self.commit_files(std::slice::from_ref(f)) {
                         Ok(mut r) => r.pop().ok_or_else(|| Error::Storage("no result".into())),
@@ -383,13 +426,42 @@ impl Engine {
                             .and_then(|b| self.import_bytes(&files[*i], &b)),
                         Err(e) => Err(e),
                     };
-                    results[*i] = Some(r);
+                    settle(*i, r);
                 }
             }
         }
-        for i in indices {
-            *finished += 1;
-            done(*finished, &files[i]);
+    }
+}
+
+/// A group committed without waiting for durability: its files' indices, their reports
+/// and what to await.
+type WrittenGroup = (Vec<usize>, Vec<ImportedFile>, PendingSync);
+/// A group whose sync ended: its files' indices and their reports, or the sync's error.
+type SyncedGroup = (Vec<usize>, Result<Vec<ImportedFile>>);
+
+/// Settle each file of a synced group: its report, or the sync's error (the files are then
+/// not known to be durable, so none is reported imported).
+fn settle_group(
+    indices: Vec<usize>,
+    outcome: Result<Vec<ImportedFile>>,
+    settle: &mut impl FnMut(usize, Result<ImportedFile>),
+) {
+    match outcome {
+        Ok(reports) => {
+            for (i, r) in indices.into_iter().zip(reports) {
+                settle(i, Ok(r));
+            }
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            for i in indices {
+                settle(
+                    i,
+                    Err(Error::Storage(format!(
+                        "syncing the write-ahead log: {reason}"
+                    ))),
+                );
+            }
         }
     }
 }

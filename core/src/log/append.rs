@@ -47,6 +47,17 @@ fn context_entries(
     out
 }
 
+/// A written commit not yet known durable (see [`Engine::commit_unsynced`]); nothing to
+/// wait for when writes are not synced.
+#[derive(Debug, Default, Clone, Copy)]
+#[must_use = "a commit is acknowledged only once awaited durable"]
+pub(crate) struct PendingSync {
+    /// The write's ticket in `log::group_sync`, when it must be synced.
+    ticket: Option<u64>,
+    /// The commit's last sequence number, published to the change feed once durable.
+    last_seq: Option<u64>,
+}
+
 /// Commits after which the counters are saved even when only their log bytes changed (host
 /// appends); what a crash leaves unsaved is recounted at open ([`stored_bytes_from`]).
 const STATS_SAVE_EVERY: u32 = 64;
@@ -61,29 +72,43 @@ impl Engine {
         batches: Vec<NewBatch>,
         project: impl FnOnce(&DbGuard<'_>, &mut WriterState, &mut WriteBatch) -> Result<T>,
     ) -> Result<(Vec<AppendResult>, T)> {
+        let (landed, out, pending) = self.commit_unsynced(batches, 0, project)?;
+        self.await_durable(pending)?;
+        Ok((landed, out))
+    }
+
+    /// [`Engine::commit`] without waiting for durability: the commit is written (and
+    /// visible to readers) but, with `Options::sync_writes`, acknowledged to nobody until
+    /// the returned [`PendingSync`] is passed to [`Engine::await_durable`]. Lets a bulk
+    /// import write its next group while the previous one syncs. `project_bytes` is about
+    /// how many bytes `project` adds, so the batch is sized once (growing a batch of
+    /// megabytes copies it over and over).
+    pub(crate) fn commit_unsynced<T>(
+        &self,
+        batches: Vec<NewBatch>,
+        project_bytes: usize,
+        project: impl FnOnce(&DbGuard<'_>, &mut WriterState, &mut WriteBatch) -> Result<T>,
+    ) -> Result<(Vec<AppendResult>, T, PendingSync)> {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let saved_stats = writer.stats.clone();
-        match self.commit_locked(&mut writer, batches, project) {
+        match self.commit_locked(&mut writer, batches, project_bytes, project) {
             Ok((landed, out)) if !self.sync_writes() => {
                 // Publish under the writer lock so the feed's position only moves forward.
                 if let Some(last) = landed.last() {
                     self.feed.publish(last.last_seq);
                 }
                 drop(writer);
-                Ok((landed, out))
+                Ok((landed, out, PendingSync::default()))
             }
             Ok((landed, out)) => {
-                // Written without a sync: sync outside the writer lock, so commits behind
+                // Written without a sync: synced outside the writer lock, so commits behind
                 // this one write meanwhile and share the next sync (`log::group_sync`).
-                let ticket = self.group_sync.written();
+                let pending = PendingSync {
+                    ticket: Some(self.group_sync.written()),
+                    last_seq: landed.last().map(|l| l.last_seq),
+                };
                 drop(writer);
-                self.sync_through(ticket)?;
-                // Published once durable; `publish` keeps the highest of concurrent ones,
-                // and a durable commit implies every earlier one is.
-                if let Some(last) = landed.last() {
-                    self.feed.publish(last.last_seq);
-                }
-                Ok((landed, out))
+                Ok((landed, out, pending))
             }
             Err(e) => {
                 writer.stats = saved_stats;
@@ -92,10 +117,26 @@ impl Engine {
         }
     }
 
+    /// Wait until a commit of [`Engine::commit_unsynced`] is durable (syncing the log if no
+    /// one else has since), then publish it to the change feed.
+    pub(crate) fn await_durable(&self, pending: PendingSync) -> Result<()> {
+        let Some(ticket) = pending.ticket else {
+            return Ok(());
+        };
+        self.sync_through(ticket)?;
+        // Published once durable; `publish` keeps the highest of concurrent ones, and a
+        // durable commit implies every earlier one is.
+        if let Some(last) = pending.last_seq {
+            self.feed.publish(last);
+        }
+        Ok(())
+    }
+
     fn commit_locked<T>(
         &self,
         writer: &mut WriterState,
         batches: Vec<NewBatch>,
+        project_bytes: usize,
         project: impl FnOnce(&DbGuard<'_>, &mut WriterState, &mut WriteBatch) -> Result<T>,
     ) -> Result<(Vec<AppendResult>, T)> {
         let g = self.db()?;
@@ -182,7 +223,9 @@ impl Engine {
             seq += len;
         }
         let count = seq - first_seq;
-        let mut batch = WriteBatch::with_capacity_bytes(buf.len() + 2 * frames.len() + 4096);
+        let mut batch = WriteBatch::with_capacity_bytes(
+            (buf.len() + 2 * frames.len() + 4096).saturating_add(project_bytes),
+        );
         let head = if count == 0 {
             writer.head_hash
         } else {

@@ -19,6 +19,7 @@ mod group_sync;
 mod read;
 mod verify;
 
+pub(crate) use append::PendingSync;
 pub(crate) use group_sync::GroupSync;
 
 use rocksdb::{IteratorMode, DB};
