@@ -6,7 +6,8 @@
 //! environment it then brings the search index up to date), `sqlite` (the peer, one
 //! transaction per file). No fsync unless `SYNC=1` is set in the
 //! environment (then an fsync per file on both sides, the default durability). For
-//! `mnemo-paths`, `LEVEL=n` sets the write level (`Options::compression_level`) and
+//! `mnemo-paths`, `LEVEL=n` sets the write level (`Options::compression_level`), `BLOB_LEVEL=n` that of
+//! session blobs (`Options::blob_write_level`) and
 //! `TRAIN=0` turns dictionary training off. Prints wall and process CPU time (all threads)
 //! per round, store open and close included; for `mnemo-paths` also those of the
 //! `import_paths` call alone; with `EXIT=1` the process exits right after that call (no
@@ -46,6 +47,12 @@ fn main() {
                 let mut options = mnemo_options(sync);
                 if let Some(level) = std::env::var("LEVEL").ok().and_then(|l| l.parse().ok()) {
                     options.compression_level = level;
+                }
+                if let Some(level) = std::env::var("BLOB_LEVEL")
+                    .ok()
+                    .and_then(|l| l.parse().ok())
+                {
+                    options.blob_write_level = level;
                 }
                 if std::env::var("TRAIN").is_ok_and(|v| v == "0") {
                     options.dictionary_training_bytes = 0;

@@ -508,6 +508,11 @@ export interface OpenOptions {
   /** zstd level for values as written (default 1). */
   compressionLevel?: number
   /**
+   * zstd level of imported sessions as written while the background recompression is on
+   * (default -30, a fast level; the recompression takes them to their compact size).
+   */
+  blobWriteLevel?: number
+  /**
    * Train dictionaries once this many sample bytes of a kind accumulated (default 1 MiB;
    * 0 disables automatic training).
    */

@@ -1,6 +1,7 @@
 //! Content-addressed blob storage: each session's bytes (its original transcript bytes
 //! followed by its message index) are stored once under a BLAKE3 key of their content,
-//! compressed with the newest `Transcript` dictionary, so the same session imported from
+//! compressed with the newest `Transcript` dictionary (at `Options::blob_write_level`, then
+//! recompressed behind the writes, see `compaction`), so the same session imported from
 //! two files, or twice, is stored once. The key is [`session_blob_key`]: BLAKE3 over the
 //! session's own hash and the index, so an import hashes the transcript bytes once for the
 //! session id and the blob instead of twice. Blobs stored before that key (BLAKE3 of the
@@ -69,7 +70,7 @@ impl Engine {
         let frame = if stored {
             None
         } else {
-            Some(self.encode_sampled(ContentKind::Transcript, bytes)?)
+            Some(self.encode_sampled_at(ContentKind::Transcript, bytes, self.blob_write_level)?)
         };
         Ok(PreparedBlob {
             blob: BlobRef { hash, len },

@@ -105,6 +105,27 @@ impl Engine {
     /// Encode a value, feeding the dictionary sampler first; trains and persists a
     /// dictionary for `kind` the first time enough samples exist.
     pub(crate) fn encode_sampled(&self, kind: ContentKind, raw: &[u8]) -> Result<Vec<u8>> {
+        self.sample(kind, raw);
+        self.codec.encode(kind, raw)
+    }
+
+    /// [`Engine::encode_sampled`] at zstd `level` instead of the codec's.
+    pub(crate) fn encode_sampled_at(
+        &self,
+        kind: ContentKind,
+        raw: &[u8],
+        level: i32,
+    ) -> Result<Vec<u8>> {
+        self.sample(kind, raw);
+        if level == self.codec.level() {
+            return self.codec.encode(kind, raw);
+        }
+        self.codec.encode_at(kind, raw, level)
+    }
+
+    /// Offer `raw` to the dictionary sampler while `kind` has no dictionary; once enough
+    /// samples exist, a dictionary is trained and persisted in the background.
+    fn sample(&self, kind: ContentKind, raw: &[u8]) {
         if self.codec.newest_dictionary(kind).is_none() {
             let ready = self
                 .sampler
@@ -134,7 +155,6 @@ impl Engine {
                 }
             }
         }
-        self.codec.encode(kind, raw)
     }
 
     /// Train a dictionary on `samples`, persist it, and make it the newest of `kind`.

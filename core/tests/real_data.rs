@@ -66,8 +66,10 @@ fn real_transcripts_round_trip_byte_exact() {
         stats.counters.dedup_bytes,
         stats.dictionaries
     );
+    // As imported, sessions are at the fast write level (`Options::blob_write_level`); the
+    // compaction below (or the background recompression) brings them to the compact size.
     assert!(
-        stats.compression_ratio() > 2.0,
+        stats.compression_ratio() > 1.5,
         "ratio {}",
         stats.compression_ratio()
     );
@@ -79,6 +81,12 @@ fn real_transcripts_round_trip_byte_exact() {
     let report = store.compact(15).unwrap();
     let after = store.stats().unwrap();
     assert!(report.bytes_after <= report.bytes_before);
+    assert!(
+        after.compression_ratio() > 2.0 * stats.compression_ratio(),
+        "ratio {} after compaction, {} before",
+        after.compression_ratio(),
+        stats.compression_ratio()
+    );
     assert_eq!(
         after.counters.blob_stored_bytes + after.counters.log_stored_bytes,
         after.stored_content_bytes

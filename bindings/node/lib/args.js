@@ -132,6 +132,7 @@ function openOptions(v) {
     createIfMissing: optBool(o.createIfMissing, 'options.createIfMissing'),
     syncWrites: optBool(o.syncWrites, 'options.syncWrites'),
     compressionLevel: optInt(o.compressionLevel, 'options.compressionLevel'),
+    blobWriteLevel: optInt(o.blobWriteLevel, 'options.blobWriteLevel'),
     dictionaryTrainingBytes: optUint(o.dictionaryTrainingBytes, 'options.dictionaryTrainingBytes'),
     blockCacheBytes: optUint(o.blockCacheBytes, 'options.blockCacheBytes'),
     maxEventBytes: optUint(o.maxEventBytes, 'options.maxEventBytes'),

@@ -24,6 +24,7 @@ test('open creates the store, close releases it, reopen sees the data', async (t
     createIfMissing: false,
     syncWrites: false,
     compressionLevel: 5,
+    blobWriteLevel: -5,
     dictionaryTrainingBytes: 0,
     blockCacheBytes: 8 << 20,
     blobCacheBytes: 0,

@@ -48,7 +48,7 @@ fn filter(
 /// A Mnemo store opened on a directory.
 ///
 /// `Mnemo(path, *, create_if_missing=True, sync_writes=True, compression_level=1,
-/// dictionary_training_bytes=1 MiB, block_cache_bytes=64 MiB, recompress_level=15)`;
+/// blob_write_level=-30, dictionary_training_bytes=1 MiB, block_cache_bytes=64 MiB, recompress_level=15)`;
 /// options left out keep the engine's defaults. Use it as a context manager, or call `close()`.
 #[pyclass(frozen, module = "mnemo")]
 pub struct Mnemo {
@@ -64,6 +64,7 @@ impl Mnemo {
         create_if_missing = None,
         sync_writes = None,
         compression_level = None,
+        blob_write_level = None,
         dictionary_training_bytes = None,
         block_cache_bytes = None,
         recompress_level = None,
@@ -76,6 +77,7 @@ impl Mnemo {
         create_if_missing: Option<bool>,
         sync_writes: Option<bool>,
         compression_level: Option<i32>,
+        blob_write_level: Option<i32>,
         dictionary_training_bytes: Option<usize>,
         block_cache_bytes: Option<usize>,
         recompress_level: Option<i32>,
@@ -89,6 +91,9 @@ impl Mnemo {
         }
         if let Some(v) = compression_level {
             options.compression_level = v;
+        }
+        if let Some(v) = blob_write_level {
+            options.blob_write_level = v;
         }
         if let Some(v) = dictionary_training_bytes {
             options.dictionary_training_bytes = v;

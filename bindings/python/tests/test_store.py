@@ -56,6 +56,7 @@ def test_options(store_dir: Path) -> None:
         store_dir,
         sync_writes=True,
         compression_level=9,
+        blob_write_level=-5,
         dictionary_training_bytes=0,
         block_cache_bytes=1 << 20,
         recompress_level=0,

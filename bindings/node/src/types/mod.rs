@@ -42,6 +42,9 @@ pub struct OpenOptions {
     pub sync_writes: Option<bool>,
     /// zstd level for values as written (default 1).
     pub compression_level: Option<i32>,
+    /// zstd level of imported sessions as written while the background recompression is on
+    /// (default -30, a fast level; the recompression takes them to their compact size).
+    pub blob_write_level: Option<i32>,
     /// Train dictionaries once this many sample bytes of a kind accumulated (default 1 MiB;
     /// 0 disables automatic training).
     pub dictionary_training_bytes: Option<i64>,
@@ -63,6 +66,7 @@ impl From<OpenOptions> for mnemo::Options {
             create_if_missing: o.create_if_missing.unwrap_or(d.create_if_missing),
             sync_writes: o.sync_writes.unwrap_or(d.sync_writes),
             compression_level: o.compression_level.unwrap_or(d.compression_level),
+            blob_write_level: o.blob_write_level.unwrap_or(d.blob_write_level),
             dictionary_training_bytes: o
                 .dictionary_training_bytes
                 .map_or(d.dictionary_training_bytes, usize_of),

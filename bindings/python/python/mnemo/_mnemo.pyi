@@ -112,9 +112,11 @@ class Mnemo:
     """A Mnemo store opened on a directory; a context manager that closes it on exit.
 
     Options left at ``None`` keep the engine's defaults: ``create_if_missing=True``,
-    ``sync_writes=True``, ``compression_level=1``, ``dictionary_training_bytes=1 MiB``,
-    ``block_cache_bytes=64 MiB``, ``recompress_level=15`` (imported sessions are
-    recompressed at that zstd level in the background once imports pause; 0 turns it off).
+    ``sync_writes=True``, ``compression_level=1``, ``blob_write_level=-30`` (the fast zstd
+    level imported sessions are written at while the background recompression is on),
+    ``dictionary_training_bytes=1 MiB``, ``block_cache_bytes=64 MiB``,
+    ``recompress_level=15`` (imported sessions are recompressed at that zstd level in the
+    background once imports pause; 0 turns it off).
     """
 
     def __new__(
@@ -124,6 +126,7 @@ class Mnemo:
         create_if_missing: Optional[bool] = None,
         sync_writes: Optional[bool] = None,
         compression_level: Optional[int] = None,
+        blob_write_level: Optional[int] = None,
         dictionary_training_bytes: Optional[int] = None,
         block_cache_bytes: Optional[int] = None,
         recompress_level: Optional[int] = None,

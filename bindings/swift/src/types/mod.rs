@@ -31,6 +31,9 @@ pub struct StoreOptions {
     pub sync_writes: bool,
     /// zstd level for values as they are written.
     pub compression_level: i32,
+    /// zstd level of imported sessions as written while the background recompression is
+    /// on (a fast level; the recompression takes them to their compact size).
+    pub blob_write_level: i32,
     /// Train per-kind dictionaries once this many sample bytes accumulated (0 = never).
     pub dictionary_training_bytes: u64,
     /// RocksDB block cache size in bytes.
@@ -48,6 +51,7 @@ impl From<&mnemo::Options> for StoreOptions {
             create_if_missing: o.create_if_missing,
             sync_writes: o.sync_writes,
             compression_level: o.compression_level,
+            blob_write_level: o.blob_write_level,
             dictionary_training_bytes: o.dictionary_training_bytes as u64,
             block_cache_bytes: o.block_cache_bytes as u64,
             max_event_bytes: o.max_event_bytes as u64,
@@ -62,6 +66,7 @@ impl From<StoreOptions> for mnemo::Options {
             create_if_missing: o.create_if_missing,
             sync_writes: o.sync_writes,
             compression_level: o.compression_level,
+            blob_write_level: o.blob_write_level,
             dictionary_training_bytes: to_usize(o.dictionary_training_bytes),
             block_cache_bytes: to_usize(o.block_cache_bytes),
             max_event_bytes: to_usize(o.max_event_bytes),

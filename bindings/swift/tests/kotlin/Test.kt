@@ -132,6 +132,10 @@ fun run(tmp: File, transcript: String, bytes: ByteArray) {
         expect(defaultStoreOptions().recompressLevel == 15) { "${defaultStoreOptions()}" }
     }
 
+    check("the default options write imported sessions at the fast level -30") {
+        expect(defaultStoreOptions().blobWriteLevel == -30) { "${defaultStoreOptions()}" }
+    }
+
     val options = defaultStoreOptions().copy(syncWrites = false)
     val store = MnemoStore.openWithOptions(File(tmp, "store").path, options)
 
