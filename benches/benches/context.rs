@@ -448,8 +448,8 @@ fn report_sizes(f: &Filled, files: &[Transcript]) {
         mb(fts_bytes)
     );
     println!(
-        "mnemo stored_content / plain zstd baseline, as imported (level {}): {:.3} (goal <= 0.67)",
-        mnemo::Options::default().compression_level,
+        "mnemo stored_content / plain zstd baseline, as imported (sessions at level {}): {:.3} (goal <= 0.67)",
+        mnemo::Options::default().blob_write_level,
         f.as_imported.stored_content_bytes as f64 / baseline.compressed_bytes as f64
     );
     println!(

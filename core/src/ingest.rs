@@ -11,7 +11,9 @@
 //!
 //! `import_paths` runs both as a pipeline: worker threads prepare files while the caller's
 //! thread commits groups of them (group commit: one fsync for several files, each file still
-//! all-or-nothing, none acknowledged before its group is durable).
+//! all-or-nothing), and a syncing thread waits for each written group's fsync while the next
+//! group is written; no file is reported (or passed to the progress callback) before its
+//! group is durable.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
