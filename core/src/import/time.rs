@@ -69,18 +69,12 @@ fn us_date_time(s: &str) -> Option<Millis> {
         b: s.as_bytes(),
         at: 0,
     };
-    let month = c.number(1, 2)?;
-    c.expect(b"/")?;
-    let day = c.number(1, 2)?;
-    c.expect(b"/")?;
-    let year = c.number(4, 4)?;
-    c.expect(b", ")?;
-    let hour12 = c.number(1, 2)?;
-    c.expect(b":")?;
-    let minute = c.number(2, 2)?;
-    c.expect(b":")?;
-    let second = c.number(2, 2)?;
-    c.expect(b" ")?;
+    let month = c.field(1, 2, b"/")?;
+    let day = c.field(1, 2, b"/")?;
+    let year = c.field(4, 4, b", ")?;
+    let hour12 = c.field(1, 2, b":")?;
+    let minute = c.field(2, 2, b":")?;
+    let second = c.field(2, 2, b" ")?;
     let pm = match c.b.get(c.at..)? {
         b"AM" | b"am" | b"Am" | b"aM" => false,
         b"PM" | b"pm" | b"Pm" | b"pM" => true,
@@ -124,13 +118,14 @@ impl Cursor<'_> {
         )
     }
 
-    /// The literal `lit`.
-    fn expect(&mut self, lit: &[u8]) -> Option<()> {
+    /// A [`Cursor::number`] followed by the literal `then`.
+    fn field(&mut self, min: usize, max: usize, then: &[u8]) -> Option<u32> {
+        let n = self.number(min, max)?;
         self.b
-            .get(self.at..self.at + lit.len())
-            .filter(|x| *x == lit)?;
-        self.at += lit.len();
-        Some(())
+            .get(self.at..self.at + then.len())
+            .filter(|x| *x == then)?;
+        self.at += then.len();
+        Some(n)
     }
 }
 
