@@ -285,7 +285,7 @@ pub(crate) fn message(
 /// Never says yes where `serde_json` would not decode `literal` to `text`; it may say no to
 /// a literal `serde_json` accepts with surrounding whitespace (the caller then keeps the text
 /// itself, which is only less compact).
-pub(crate) fn literal_decodes_to(literal: &[u8], text: &str) -> bool {
+pub fn literal_decodes_to(literal: &[u8], text: &str) -> bool {
     let Some(inner) = literal
         .strip_prefix(b"\"")
         .and_then(|l| l.strip_suffix(b"\""))

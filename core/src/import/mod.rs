@@ -13,6 +13,10 @@ mod claude_export;
 mod claude_jsonl;
 mod discover;
 pub(crate) mod json;
+/// Whether bytes are exactly a JSON string literal decoding to a text; public for the fuzz
+/// target `json_literal` only.
+#[doc(hidden)]
+pub use json::literal_decodes_to;
 mod specstory;
 mod specstory_tools;
 mod swe_agent;
