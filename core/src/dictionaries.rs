@@ -117,9 +117,6 @@ impl Engine {
         level: i32,
     ) -> Result<Vec<u8>> {
         self.sample(kind, raw);
-        if level == self.codec.level() {
-            return self.codec.encode(kind, raw);
-        }
         self.codec.encode_at(kind, raw, level)
     }
 

@@ -169,9 +169,13 @@ impl Codec {
     }
 
     /// Encode at zstd `level` with the newest dictionary of `kind` prepared for that level
-    /// (prepared once per dictionary and level, then cached). Used to recompress stored
-    /// values harder than the write path does.
+    /// (prepared once per dictionary and level, then cached; at the codec's own level this
+    /// is [`Codec::encode`]). Used to write session blobs at their own level and to
+    /// recompress stored values harder than the write path does.
     pub fn encode_at(&self, kind: ContentKind, raw: &[u8], level: i32) -> Result<Vec<u8>> {
+        if level == self.level {
+            return self.encode(kind, raw);
+        }
         let Some(dict) = self.newest_for(kind) else {
             return self.encode_inner(raw, level, None);
         };

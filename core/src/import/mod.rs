@@ -12,7 +12,7 @@ mod aider;
 mod claude_export;
 mod claude_jsonl;
 mod discover;
-pub(crate) mod json;
+mod json;
 /// Whether bytes are exactly a JSON string literal decoding to a text; public for the fuzz
 /// target `json_literal` only.
 #[doc(hidden)]

@@ -75,12 +75,14 @@ fn us_date_time(s: &str) -> Option<Millis> {
     let hour12 = c.field(1, 2, b":")?;
     let minute = c.field(2, 2, b":")?;
     let second = c.field(2, 2, b" ")?;
-    let pm = match c.b.get(c.at..)? {
-        b"AM" | b"am" | b"Am" | b"aM" => false,
-        b"PM" | b"pm" | b"Pm" | b"pM" => true,
+    let half = c.b.get(c.at..)?;
+    let pm = match () {
+        _ if half.eq_ignore_ascii_case(b"AM") => false,
+        _ if half.eq_ignore_ascii_case(b"PM") => true,
         _ => return None,
     };
-    if !(1..=12).contains(&hour12) || second > 59 {
+    // Minutes and seconds out of range are refused by `and_hms_opt` below.
+    if !(1..=12).contains(&hour12) {
         return None;
     }
     let hour = hour12 % 12 + if pm { 12 } else { 0 };

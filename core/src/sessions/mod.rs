@@ -226,7 +226,7 @@ pub(crate) fn locate_text(
     };
     if slice == text.as_bytes() {
         StoredText::Verbatim { start, len }
-    } else if crate::import::json::literal_decodes_to(slice, &text) {
+    } else if crate::import::literal_decodes_to(slice, &text) {
         StoredText::Json { start, len }
     } else {
         StoredText::Inline(text)
