@@ -6,7 +6,7 @@
 //! projections in one atomic `WriteBatch` (see `log`).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
@@ -139,6 +139,10 @@ pub(crate) struct WriterState {
     /// Current versions of recently written streams, so a commit checks expected versions
     /// without a read. Only holds committed versions; bounded by [`STREAM_VERSION_CACHE`].
     pub stream_versions: rustc_hash::FxHashMap<String, u64>,
+    /// Newest version of recently written prompt templates, with their stream's version
+    /// (`prompts::PromptHead`), so adding a version reads nothing; bounded like
+    /// `stream_versions`.
+    pub prompt_heads: rustc_hash::FxHashMap<String, crate::prompts::PromptHead>,
     /// Commits since the counters were last saved (see `stats::Counters::load`).
     pub unsaved_commits: u32,
 }
@@ -179,8 +183,20 @@ pub(crate) struct Feed {
     pub last_seq: AtomicU64,
     lock: Mutex<()>,
     cond: Condvar,
+    /// Threads in [`Feed::wait`]: a commit wakes the condvar only when there are some (a
+    /// wake is a system call even with nobody waiting).
+    waiters: AtomicUsize,
     #[cfg(feature = "tokio")]
     pub watch: tokio::sync::watch::Sender<u64>,
+}
+
+/// Counts a thread in [`Feed::wait`] for as long as it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Feed {
@@ -189,17 +205,29 @@ impl Feed {
             last_seq: AtomicU64::new(last),
             lock: Mutex::new(()),
             cond: Condvar::new(),
+            waiters: AtomicUsize::new(0),
             #[cfg(feature = "tokio")]
             watch: tokio::sync::watch::Sender::new(last),
         }
     }
 
     pub(crate) fn publish(&self, last: u64) {
-        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let newest = self.last_seq.fetch_max(last, Ordering::SeqCst).max(last);
-        self.cond.notify_all();
+        // A waiter counts itself (under the lock) before it reads `last_seq`: either it sees
+        // `newest`, or this sees it counted and wakes it once it waits (the lock orders it).
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.cond.notify_all();
+        }
+        // Only ever forward, whatever order concurrent commits publish in.
         #[cfg(feature = "tokio")]
-        self.watch.send_replace(newest);
+        self.watch.send_if_modified(|seen| {
+            let newer = newest > *seen;
+            if newer {
+                *seen = newest;
+            }
+            newer
+        });
         #[cfg(not(feature = "tokio"))]
         let _ = newest;
     }
@@ -209,6 +237,8 @@ impl Feed {
     pub(crate) fn wait(&self, after: u64, timeout: Duration, closed: &AtomicBool) -> u64 {
         let deadline = std::time::Instant::now() + timeout;
         let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&self.waiters);
         loop {
             let last = self.last_seq.load(Ordering::SeqCst);
             if last > after || closed.load(Ordering::SeqCst) {
@@ -463,6 +493,7 @@ impl Engine {
                 head_hash,
                 stats,
                 stream_versions: Default::default(),
+                prompt_heads: Default::default(),
                 unsaved_commits: 0,
             }),
             sampler: Mutex::new(sampler),

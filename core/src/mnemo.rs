@@ -356,7 +356,7 @@ impl Mnemo {
 
     /// Add a new version of prompt template `name`; variables are `{{name}}` placeholders.
     pub fn add_prompt(&self, name: &str, body: &str) -> Result<PromptTemplate> {
-        self.engine.add_prompt(name, body)
+        self.engine.add_prompt_cached(name, body, &self.prompts)
     }
 
     /// Template `name` at a version number or label (`None` or `latest` = newest).

@@ -5,7 +5,9 @@
 //! `prompt.labeled` events); the `prompts` column family holds the projection: versions
 //! under `("p", name, version)`, labels under `("l", name, label)`, and a copy of the
 //! newest version under `("h", name)` (the head), so that reading the newest version is one
-//! point read. Versions are assigned with optimistic concurrency on the stream version.
+//! point read. Versions are assigned with optimistic concurrency on the stream version;
+//! the writer remembers the head of each template it wrote recently ([`PromptHead`]), so
+//! adding a version reads nothing, and the version added is left in the read cache.
 //!
 //! Stores written before heads existed have none for their templates until the next
 //! version is added; reading the newest version of such a template falls back to a reverse
@@ -154,6 +156,68 @@ pub(crate) fn name_stripe(name: &str) -> usize {
 pub(crate) fn changed_template(entry: &crate::log::LogEntry) -> Option<&str> {
     let name = entry.stream.strip_prefix("prompt/")?;
     matches!(entry.kind.as_str(), PROMPT_ADDED | PROMPT_LABELED).then_some(name)
+}
+
+/// A template's newest version as the writer last left it, with the version its stream
+/// had then (`WriterState::prompt_heads`). Adding a version expects exactly that stream
+/// version, so a stale head can only make the commit conflict, never reuse a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PromptHead {
+    /// The stream `prompt/<name>`'s version after the commit that left this head.
+    pub stream_version: u64,
+    /// The template's newest version.
+    pub version: u32,
+}
+
+/// Most templates [`remember_heads`] keeps before it starts over.
+const PROMPT_HEAD_CACHE: usize = 1 << 16;
+
+/// The leading fields of a `prompt.added` payload (a postcard [`PromptTemplate`]).
+#[derive(Deserialize)]
+struct HeadFields<'a> {
+    #[serde(borrow)]
+    name: &'a str,
+    version: u32,
+}
+
+/// Record the heads the committed context entries leave: a new version sets its template's
+/// head; a label moves only the stream's version.
+pub(crate) fn remember_heads(
+    heads: &mut rustc_hash::FxHashMap<String, PromptHead>,
+    entries: &[crate::log::LogEntry],
+) {
+    for entry in entries {
+        let Some(name) = entry.stream.strip_prefix("prompt/") else {
+            continue;
+        };
+        match entry.kind.as_str() {
+            PROMPT_ADDED => match postcard::from_bytes::<HeadFields<'_>>(&entry.payload) {
+                Ok(h) if h.name == name => {
+                    if heads.len() >= PROMPT_HEAD_CACHE && !heads.contains_key(name) {
+                        heads.clear();
+                    }
+                    heads.insert(
+                        name.to_string(),
+                        PromptHead {
+                            stream_version: entry.version,
+                            version: h.version,
+                        },
+                    );
+                }
+                _ => {
+                    heads.remove(name);
+                }
+            },
+            PROMPT_LABELED => {
+                if let Some(h) = heads.get_mut(name) {
+                    h.stream_version = entry.version;
+                }
+            }
+            _ => {
+                heads.remove(name);
+            }
+        }
+    }
 }
 
 /// Templates recently read through [`crate::Mnemo::prompt`], by name and selector (`latest`,
@@ -308,9 +372,18 @@ impl Engine {
             });
         }
         let variables = template_variables(body)?;
+        // The writer's head of this template if it has one (no read); after a conflict, or
+        // without one, the stream's version and the head row as stored.
+        let mut remembered = self.remembered_head(name);
         loop {
-            let stream_version = self.stream_version(&stream(name))?;
-            let version = self.latest_prompt_version(name)?.unwrap_or(0) + 1;
+            let (stream_version, latest) = match remembered.take() {
+                Some(h) => (Some(h.stream_version), Some(h.version)),
+                None => (
+                    self.stream_version(&stream(name))?,
+                    self.latest_prompt_version(name)?,
+                ),
+            };
+            let version = latest.unwrap_or(0) + 1;
             let template = PromptTemplate {
                 name: name.to_string(),
                 version,
@@ -334,6 +407,13 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The head the writer remembers for template `name`, when no commit holds the writer
+    /// (see [`PromptHead`]).
+    fn remembered_head(&self, name: &str) -> Option<PromptHead> {
+        let writer = self.writer.try_lock().ok()?;
+        writer.prompt_heads.get(name).copied()
     }
 
     /// Point `label` of template `name` at `version`.
@@ -452,6 +532,30 @@ impl Engine {
             (name.to_string(), latest, sel.to_string()),
             (epochs, Arc::new(t.clone())),
         );
+        Ok(t)
+    }
+
+    /// [`Engine::add_prompt`], leaving the new version in `cache` as its template's newest
+    /// (a host that adds a version and then renders it reads nothing). The entry is tagged
+    /// with the epochs right after the commit, and only when this commit alone moved its
+    /// stripe since the call began, so no other write to the stripe can hide behind it.
+    pub(crate) fn add_prompt_cached(
+        &self,
+        name: &str,
+        body: &str,
+        cache: &PromptCache,
+    ) -> Result<PromptTemplate> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let stripe = &self.prompt_epochs[name_stripe(name)];
+        let before = (self.views_epoch.load(SeqCst), stripe.load(SeqCst));
+        let t = self.add_prompt(name, body)?;
+        let after = (self.views_epoch.load(SeqCst), stripe.load(SeqCst));
+        if after.0 == before.0 && after.1 == before.1.wrapping_add(1) {
+            cache.0.insert(
+                (name.to_string(), true, String::new()),
+                (after, Arc::new(t.clone())),
+            );
+        }
         Ok(t)
     }
 

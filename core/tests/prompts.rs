@@ -81,6 +81,61 @@ fn concurrent_prompt_versions_are_distinct() {
 }
 
 #[test]
+fn versions_stay_distinct_while_labels_and_adds_interleave_across_threads() {
+    // Labels move a template's stream without a new version; the version a writer remembers
+    // for the next add must follow, and a stale one may only cost a retry.
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_unsynced(dir.path());
+    let handles: Vec<_> = (0..6)
+        .map(|t| {
+            let s = store.clone();
+            std::thread::spawn(move || {
+                let mut mine = Vec::new();
+                for i in 0..60 {
+                    let name = format!("p{}", i % 3);
+                    let added = s.add_prompt(&name, &format!("body {t} {i}")).unwrap();
+                    // Read right after the add (through the cache it may have filled): never
+                    // older than what this thread just added.
+                    let read = s.prompt(&name, None).unwrap();
+                    assert!(
+                        read.version >= added.version,
+                        "{name}: {read:?} after {added:?}"
+                    );
+                    if i % 4 == 0 {
+                        s.label_prompt(&name, &format!("t{t}"), added.version)
+                            .unwrap();
+                    }
+                    mine.push((name, added.version));
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut by_name: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+    for h in handles {
+        for (name, v) in h.join().unwrap() {
+            by_name.entry(name).or_default().push(v);
+        }
+    }
+    for (name, mut versions) in by_name {
+        versions.sort();
+        let n = versions.len() as u32;
+        assert_eq!(versions, (1..=n).collect::<Vec<_>>(), "{name}");
+        assert_eq!(store.prompt(&name, None).unwrap().version, n);
+        assert_eq!(store.prompt_versions(&name).unwrap().len(), n as usize);
+    }
+    // After a reopen (nothing remembered) the next version follows on.
+    let path = dir.path().to_path_buf();
+    store.close();
+    drop(store);
+    let store = common::open_unsynced(&path);
+    assert_eq!(store.add_prompt("p0", "again").unwrap().version, 121);
+    store.label_prompt("p0", "x", 3).unwrap();
+    assert_eq!(store.add_prompt("p0", "and again").unwrap().version, 122);
+    assert_eq!(store.prompt("p0", None).unwrap().body, "and again");
+}
+
+#[test]
 fn workflows_reference_prompts() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

@@ -165,6 +165,43 @@ fn change_feed_reads_and_waits() {
 }
 
 #[test]
+fn feed_waiters_wake_for_every_commit() {
+    // The writer commits only once every waiter has seen its last commit, so a waiter starts
+    // waiting sometimes before and sometimes after the commit it waits for; a lost wake
+    // leaves it asleep (until its 60 s timeout) and the writer gives up after 30 s.
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_unsynced(dir.path());
+    const COMMITS: u64 = 300;
+    const WAITERS: usize = 3;
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel::<u64>();
+    for _ in 0..WAITERS {
+        let (store, seen_tx) = (store.clone(), seen_tx.clone());
+        std::thread::spawn(move || {
+            let mut seen = 0;
+            while seen < COMMITS {
+                seen = store.wait_for(seen, Duration::from_secs(60)).unwrap();
+                seen_tx.send(seen).unwrap();
+            }
+        });
+    }
+    for commit in 1..=COMMITS {
+        store
+            .append(
+                "ticks",
+                Expected::Any,
+                vec![mnemo::EventData::new("tick", &b""[..])],
+            )
+            .unwrap();
+        for _ in 0..WAITERS {
+            let seen = seen_rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("a waiter missed commit {commit}"));
+            assert_eq!(seen, commit);
+        }
+    }
+}
+
+#[test]
 fn async_change_feed() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

@@ -300,6 +300,7 @@ impl Engine {
         writer.next_seq = seq;
         writer.head_hash = head;
         writer.remember_versions(versions);
+        crate::prompts::remember_heads(&mut writer.prompt_heads, &context);
         Ok((landed, out))
     }
 
