@@ -477,6 +477,8 @@ export declare class Mnemo {
   promptNames(): Promise<string[]>
   /** Points `label` of template `name` at `version`. */
   labelPrompt(name: string, label: string, version: number): Promise<void>
+  /** `labelPrompt(name, label, version)`, synchronously (on the calling thread). */
+  labelPromptSync(name: string, label: string, version: number): void
   /** Labels of template `name` with their versions, `latest` included. */
   promptLabels(name: string): Promise<Record<string, number>>
   /** `promptLabels(name)`, synchronously (on the calling thread, like `promptSync`). */

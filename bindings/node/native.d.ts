@@ -68,12 +68,19 @@ export declare class NativeMnemo {
   prompt(name: string, at?: string | undefined | null): Promise<PromptTemplate>
   /** `prompt` on the calling thread, as JSON text. */
   promptSync(name: string, at?: string | undefined | null): string
+  /**
+   * `prompt` as JSON text when the core's prompt cache can answer without reading the
+   * store (`Mnemo::prompt_if_cached`), else `null`.
+   */
+  promptIfCached(name: string, at?: string | undefined | null): string | null
   /** Every version of template `name`, oldest first. */
   promptVersions(name: string): Promise<Array<PromptTemplate>>
   /** Names of all prompt templates. */
   promptNames(): Promise<Array<string>>
   /** Points `label` of template `name` at `version`. */
   labelPrompt(name: string, label: string, version: number): Promise<void>
+  /** `label_prompt` on the calling thread. */
+  labelPromptSync(name: string, label: string, version: number): void
   /** Labels of template `name` with their versions, `latest` included. */
   promptLabels(name: string): Promise<Record<string, number>>
   /** `prompt_labels` on the calling thread. */

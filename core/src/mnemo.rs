@@ -364,6 +364,14 @@ impl Mnemo {
         self.engine.prompt_cached(name, selector, &self.prompts)
     }
 
+    /// [`Mnemo::prompt`] when this handle's cache of recently read templates can answer it
+    /// (see `ARCHITECTURE.md`): never reads the store, so it never waits for the disk or
+    /// the writer. `None` when the template is not cached (or was changed since), and when
+    /// the store is closed; [`Mnemo::prompt`] then answers, or gives the error.
+    pub fn prompt_if_cached(&self, name: &str, selector: Option<&str>) -> Option<PromptTemplate> {
+        self.engine.prompt_if_cached(name, selector, &self.prompts)
+    }
+
     /// Every version of template `name`, oldest first.
     pub fn prompt_versions(&self, name: &str) -> Result<Vec<PromptTemplate>> {
         self.engine.prompt_versions(name)

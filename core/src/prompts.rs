@@ -252,6 +252,14 @@ impl quick_cache::Weighter<CacheKey, (Epochs, Arc<PromptTemplate>)> for PromptWe
     }
 }
 
+/// The (newest?, selector) half of a [`CacheKey`] for `selector`.
+fn cache_selector(selector: Option<&str>) -> (bool, &str) {
+    match selector {
+        None | Some(LATEST) => (true, ""),
+        Some(s) => (false, s),
+    }
+}
+
 /// A borrowed [`CacheKey`] (hashes as the owned tuple does).
 #[derive(Hash)]
 struct KeyRef<'a>(&'a str, bool, &'a str);
@@ -509,30 +517,53 @@ impl Engine {
         selector: Option<&str>,
         cache: &PromptCache,
     ) -> Result<PromptTemplate> {
-        let (latest, sel) = match selector {
-            None | Some(LATEST) => (true, ""),
-            Some(s) => (false, s),
-        };
-        // Read before the template: a view change after this makes the entry unusable.
         // (A closed store answers nothing, whatever is cached.)
         drop(self.db()?);
-        use std::sync::atomic::Ordering::SeqCst;
-        let epochs = (
-            self.views_epoch.load(SeqCst),
-            self.prompt_epochs[name_stripe(name)].load(SeqCst),
-        );
-        // A stale entry costs a reference count, not a copy of the template.
-        if let Some((at, t)) = cache.0.get(&KeyRef(name, latest, sel)) {
-            if at == epochs {
-                return Ok(PromptTemplate::clone(&t));
-            }
-        }
+        let epochs = match self.prompt_from_cache(name, selector, cache) {
+            Ok(t) => return Ok(t),
+            Err(epochs) => epochs,
+        };
         let t = self.prompt(name, selector)?;
+        let (latest, sel) = cache_selector(selector);
         cache.0.insert(
             (name.to_string(), latest, sel.to_string()),
             (epochs, Arc::new(t.clone())),
         );
         Ok(t)
+    }
+
+    /// The template `cache` holds for (`name`, `selector`) if still valid; else the epochs
+    /// to tag a fresh read with, read before it (a view change after this makes the entry
+    /// unusable).
+    fn prompt_from_cache(
+        &self,
+        name: &str,
+        selector: Option<&str>,
+        cache: &PromptCache,
+    ) -> std::result::Result<PromptTemplate, Epochs> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (latest, sel) = cache_selector(selector);
+        let epochs = (
+            self.views_epoch.load(SeqCst),
+            self.prompt_epochs[name_stripe(name)].load(SeqCst),
+        );
+        // A stale entry costs a reference count, not a copy of the template.
+        match cache.0.get(&KeyRef(name, latest, sel)) {
+            Some((at, t)) if at == epochs => Ok(PromptTemplate::clone(&t)),
+            _ => Err(epochs),
+        }
+    }
+
+    /// [`Engine::prompt_cached`] when `cache` can answer without reading the store; `None`
+    /// when it cannot, or when the store is closed.
+    pub(crate) fn prompt_if_cached(
+        &self,
+        name: &str,
+        selector: Option<&str>,
+        cache: &PromptCache,
+    ) -> Option<PromptTemplate> {
+        drop(self.db().ok()?);
+        self.prompt_from_cache(name, selector, cache).ok()
     }
 
     /// [`Engine::add_prompt`], leaving the new version in `cache` as its template's newest

@@ -136,6 +136,41 @@ fn versions_stay_distinct_while_labels_and_adds_interleave_across_threads() {
 }
 
 #[test]
+fn prompt_if_cached_answers_only_what_the_cache_holds_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    assert!(
+        store.prompt_if_cached("p", None).is_none(),
+        "nothing stored"
+    );
+    store.add_prompt("p", "one {{x}}").unwrap();
+    store.add_prompt("q", "other").unwrap();
+    // The version just added is cached as the newest.
+    assert_eq!(store.prompt_if_cached("p", None).unwrap().body, "one {{x}}");
+    assert!(
+        store.prompt_if_cached("p", Some("1")).is_none(),
+        "never read by number"
+    );
+    assert_eq!(store.prompt("p", Some("1")).unwrap().version, 1);
+    assert_eq!(store.prompt_if_cached("p", Some("1")).unwrap().version, 1);
+    // A label moved on the template drops what was cached of it; a read fills it again.
+    store.label_prompt("p", "production", 1).unwrap();
+    assert!(store.prompt_if_cached("p", None).is_none());
+    assert!(store.prompt_if_cached("p", Some("production")).is_none());
+    assert_eq!(store.prompt("p", Some("production")).unwrap().version, 1);
+    assert_eq!(
+        store.prompt_if_cached("p", Some("production")).unwrap(),
+        store.prompt("p", Some("production")).unwrap()
+    );
+    assert_eq!(store.prompt("p", None).unwrap().version, 1);
+    let v2 = store.add_prompt("p", "two").unwrap();
+    assert_eq!(store.prompt_if_cached("p", None).unwrap(), v2);
+    assert_eq!(store.prompt_if_cached("p", Some("latest")).unwrap(), v2);
+    store.close();
+    assert!(store.prompt_if_cached("p", None).is_none(), "closed");
+}
+
+#[test]
 fn workflows_reference_prompts() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

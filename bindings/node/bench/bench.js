@@ -16,9 +16,10 @@
  *   version, body, variables, time) in one statement.
  * - prompt get: Mnemo `prompt(name)` (newest version); SQLite selects the newest version
  *   by name. Both stores hold 100 names x 5 versions. "after a write": each `promptSync`
- *   follows an `append` (awaited, or `appendSync`), a new version of another template, or
- *   a new version of the template read (which drops it from Mnemo's prompt cache: an
- *   uncached read); only the reads are timed (`performance.now()` around each), against
+ *   follows an `append` (awaited, or `appendSync`), a new version of another template, a
+ *   new version of the template read (left in Mnemo's prompt cache by the add), or a label
+ *   moved on the template read (which drops it from the cache: an uncached read); only the
+ *   reads are timed (`performance.now()` around each), against
  *   SQLite's plain get.
  *
  * Puts run twice: "durable" = Mnemo `syncWrites: true` (fsync per commit, the default) vs
@@ -252,7 +253,10 @@ async function gets() {
     // entries are dropped by writes to their own stripe of names); a new version of the
     // template read drops its entry: the read after it is uncached.
     ['prompt get, after a sync write to another template', () => store.addPromptSync('bench-w', 'x {{y}}')],
-    ['prompt get, after a sync write to it (uncached)', (i) => store.addPromptSync(`p${i % PROMPT_NAMES}`, 'x {{y}}')],
+    // A new version of the template read is left in the cache by `addPromptSync`; a label
+    // moved on it drops its entry: the read after that is uncached.
+    ['prompt get, after a sync new version of it', (i) => store.addPromptSync(`p${i % PROMPT_NAMES}`, 'x {{y}}')],
+    ['prompt get, after a sync label on it (uncached)', (i) => store.labelPromptSync(`p${i % PROMPT_NAMES}`, 'bench', 1)],
   ]) {
     let spent = 0
     let reads = 0

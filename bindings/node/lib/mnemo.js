@@ -199,7 +199,13 @@ class Mnemo {
 
   /** Template `name` at a version number or label (default: the newest). */
   prompt(name, at) {
-    return settle(() => this[NATIVE].prompt(str(name, 'name'), selector(at, 'at')))
+    return settle(() => {
+      const [n, a] = [str(name, 'name'), selector(at, 'at')]
+      // A template the core's cache holds is answered without a round trip through libuv's
+      // pool (it reads nothing from disk); the rest is read on the pool.
+      const cached = this[NATIVE].promptIfCached(n, a)
+      return cached === null ? this[NATIVE].prompt(n, a) : Promise.resolve(JSON.parse(cached))
+    })
   }
 
   /** `prompt(name, at)` on the calling thread. */
@@ -222,6 +228,11 @@ class Mnemo {
     return settle(() =>
       this[NATIVE].labelPrompt(str(name, 'name'), str(label, 'label'), u32(version, 'version')),
     )
+  }
+
+  /** `labelPrompt(name, label, version)` on the calling thread. */
+  labelPromptSync(name, label, version) {
+    now(() => this[NATIVE].labelPromptSync(str(name, 'name'), str(label, 'label'), u32(version, 'version')))
   }
 
   /** Labels of template `name` with their versions, `latest` included. */

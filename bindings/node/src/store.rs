@@ -329,6 +329,17 @@ impl NativeMnemo {
         })
     }
 
+    /// `prompt` as JSON text when the core's prompt cache can answer without reading the
+    /// store (`Mnemo::prompt_if_cached`), else `null`.
+    #[napi]
+    pub fn prompt_if_cached(&self, name: String, at: Option<String>) -> Option<String> {
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        let t = self.inner.prompt_if_cached(&name, at.as_deref())?;
+        json(&PromptTemplate::from(t)).ok()
+    }
+
     /// Every version of template `name`, oldest first.
     #[napi(ts_return_type = "Promise<Array<PromptTemplate>>")]
     pub fn prompt_versions(&self, name: String) -> AsyncTask<Call<Vec<PromptTemplate>>> {
@@ -348,6 +359,18 @@ impl NativeMnemo {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn label_prompt(&self, name: String, label: String, version: u32) -> AsyncTask<Call<()>> {
         self.run(move |s| s.label_prompt(&name, &label, version))
+    }
+
+    /// `label_prompt` on the calling thread.
+    #[napi]
+    pub fn label_prompt_sync(
+        &self,
+        env: &Env,
+        name: String,
+        label: String,
+        version: u32,
+    ) -> napi::Result<()> {
+        self.now(env, |s| s.label_prompt(&name, &label, version))
     }
 
     /// Labels of template `name` with their versions, `latest` included.

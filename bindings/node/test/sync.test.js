@@ -158,6 +158,9 @@ test('sync writes commit at once and return what the async ones resolve to', asy
   const v3 = store.addPromptSync('review', 'Third.')
   assert.equal(v3.version, 3)
   assert.deepEqual(await store.prompt('review'), v3)
+  assert.equal(store.labelPromptSync('review', 'production', 2), undefined)
+  assert.equal(store.promptSync('review', 'production').version, 2)
+  assert.deepEqual(store.promptLabelsSync('review'), { latest: 3, production: 2 })
 
   const file = transcriptFiles().find((f) => f.endsWith('.md'))
   const bytes = fs.readFileSync(file)
@@ -193,6 +196,8 @@ test('sync writes throw typed errors and write nothing then', async (t) => {
     [() => store.appendSync('order-1', []), InvalidInputError, 'invalid_input'],
     [() => store.addPromptSync('', 'x'), InvalidInputError, 'invalid_input'],
     [() => store.addPromptSync('bad', 'Hello {{'), InvalidInputError, 'invalid_input'],
+    [() => store.labelPromptSync('nope', 'production', 1), NotFoundError, 'not_found'],
+    [() => store.labelPromptSync('nope', 'latest', 1), InvalidInputError, 'invalid_input'],
     [() => store.importBytesSync('x.bin', Buffer.from([0, 1, 2, 3])), UnknownFormatError, 'unknown_format'],
   ]
   for (const [call, cls, code] of cases) {
@@ -241,4 +246,26 @@ test('sync writes on a closed handle throw ClosedError', async (t) => {
       return true
     })
   }
+})
+
+test('a cached prompt resolves without a trip through the thread pool', async (t) => {
+  const store = await tmpStore(t)
+  const v1 = store.addPromptSync('p', 'one {{x}}')
+  let immediate = false
+  setImmediate(() => {
+    immediate = true
+  })
+  // `addPromptSync` left the version in the core's cache: answered in a microtask, before
+  // the event loop turns.
+  assert.deepEqual(await store.prompt('p'), v1)
+  assert.equal(immediate, false, 'resolved before the event loop turned')
+  // A label moved on it drops the cached entry: read on the pool, same answers.
+  store.labelPromptSync('p', 'production', 1)
+  assert.deepEqual(await store.prompt('p'), v1)
+  assert.deepEqual(await store.prompt('p', 'production'), v1)
+  assert.deepEqual(await store.prompt('p', 1), v1)
+  await assert.rejects(store.prompt('p', 'staging'), NotFoundError)
+  await assert.rejects(store.prompt(7), TypeError)
+  store.close()
+  await assert.rejects(store.prompt('p'), ClosedError)
 })

@@ -9,8 +9,9 @@ Measures operations per second of a put and a get of
   into objects) or ``export_session(id)`` (its bytes);
 * a prompt template: ``add_prompt(name, body)`` and ``prompt(name)``, also each read right
   after a small write: a host ``append`` and a new version of another template (both leave
-  Mnemo's cache of recently read templates valid for the template read), and a new version
-  of the template read itself (which invalidates it: an uncached read). Only the reads are
+  Mnemo's cache of recently read templates valid for the template read), a new version of
+  the template read itself (``add_prompt`` leaves that version in the cache), and a label
+  moved on the template read (which invalidates it: an uncached read). Only the reads are
   timed; they are compared with diskcache's plain get;
 
 against the same bytes (or the template as a JSON object) put into and got from
@@ -281,12 +282,26 @@ def main() -> None:
                         ),
                     )
                 )
+                # A new version is left in the cache as its template's newest (add_prompt
+                # writes through); a label moved on a template is not, so the read after it
+                # is a point read of the head row and a decode.
                 rows.append(
                     (
-                        "get prompt (right after a write to it: uncached)",
+                        "get prompt (right after a new version of it)",
                         "mnemo",
                         after_write(
                             lambda i: store.add_prompt(names[i % 1000], PROMPT_BODY),
+                            lambda i: prompt(names[i % 1000]),
+                            secs,
+                        ),
+                    )
+                )
+                rows.append(
+                    (
+                        "get prompt (right after a label moved on it: uncached)",
+                        "mnemo",
+                        after_write(
+                            lambda i: store.label_prompt(names[i % 1000], "bench", 1),
                             lambda i: prompt(names[i % 1000]),
                             secs,
                         ),

@@ -57,10 +57,12 @@ export async function usage(): Promise<void> {
 
   const t: PromptTemplate = await store.addPrompt('review', 'Review {{file}}')
   const t2: PromptTemplate = store.addPromptSync('review', 'Review {{file}} again')
+  const labeled: void = store.labelPromptSync('review', 'production', t2.version)
   const synced: ImportedFile = store.importBytesSync('a.md', Buffer.from('# x'))
   const appendedNow: AppendResult = store.appendSync('order-0', [{ kind: 'placed' }])
   void t2
   void synced
+  void labeled
   void appendedNow
   const vars: string[] = t.variables
   await store.labelPrompt('review', 'production', t.version)
