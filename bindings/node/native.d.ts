@@ -53,6 +53,11 @@ export declare class NativeMnemo {
    * (cheaper than handing the Rust allocation over with a finalizer, for small ones).
    */
   exportSessionSync(id: string): Buffer
+  /**
+   * `export_session` when the core's caches hold the session without reading the store
+   * (`Mnemo::export_session_if_cached`), else `null`.
+   */
+  exportSessionIfCached(id: string): Buffer | null
   /** The whole original file a source id names, byte-exact. */
   exportSource(sourceId: string): Promise<Buffer>
   /** The source id of the file a session came from. */

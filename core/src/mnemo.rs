@@ -344,6 +344,14 @@ impl Mnemo {
         self.engine.export_session(id, &self.sessions)
     }
 
+    /// [`Mnemo::export_session`] when this handle's caches hold the session (a full id read
+    /// recently): never reads the store, so it never waits for the disk or the writer.
+    /// `None` otherwise (an id prefix, a session not read recently, a closed store);
+    /// [`Mnemo::export_session`] then answers, or gives the error.
+    pub fn export_session_if_cached(&self, id: &str) -> Option<Vec<u8>> {
+        self.engine.export_session_if_cached(id, &self.sessions)
+    }
+
     /// The whole original file a source id names, byte-exact.
     pub fn export_source(&self, source_id: &str) -> Result<Vec<u8>> {
         self.engine.export_source(source_id)

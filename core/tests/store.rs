@@ -165,6 +165,41 @@ fn change_feed_reads_and_waits() {
 }
 
 #[test]
+fn export_session_if_cached_answers_only_from_the_caches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let r = store
+        .import_bytes("aider.chat.history.md", AIDER.as_bytes())
+        .unwrap();
+    let id = &r.imported[0];
+    let bytes = store.export_session(id).unwrap();
+    assert_eq!(store.export_session_if_cached(id).unwrap(), bytes);
+    assert_eq!(
+        store
+            .export_session_if_cached(&id.to_ascii_uppercase())
+            .unwrap(),
+        bytes,
+        "a full id in either case"
+    );
+    assert!(
+        store.export_session_if_cached(&id[..8]).is_none(),
+        "a prefix needs the store"
+    );
+    assert!(store.export_session_if_cached("not an id").is_none());
+    let other = &r.imported[1];
+    assert!(
+        store.export_session_if_cached(other).is_none(),
+        "never read"
+    );
+    assert_eq!(
+        store.export_session(other).unwrap().len(),
+        store.export_session_if_cached(other).unwrap().len()
+    );
+    store.close();
+    assert!(store.export_session_if_cached(id).is_none(), "closed");
+}
+
+#[test]
 fn feed_waiters_wake_for_every_commit() {
     // The writer commits only once every waiter has seen its last commit, so a waiter starts
     // waiting sometimes before and sometimes after the commit it waits for; a lost wake

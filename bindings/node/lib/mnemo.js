@@ -167,7 +167,13 @@ class Mnemo {
 
   /** The original bytes of a session, byte-exact. */
   exportSession(id) {
-    return settle(() => this[NATIVE].exportSession(str(id, 'id')))
+    return settle(() => {
+      const i = str(id, 'id')
+      // A session the core's caches hold is answered without a round trip through libuv's
+      // pool (it reads nothing from disk); the rest is read on the pool.
+      const cached = this[NATIVE].exportSessionIfCached(i)
+      return cached === null ? this[NATIVE].exportSession(i) : Promise.resolve(cached)
+    })
   }
 
   /** `exportSession(id)` on the calling thread. */

@@ -288,6 +288,23 @@ impl NativeMnemo {
         BufferSlice::copy_from(env, bytes)
     }
 
+    /// `export_session` when the core's caches hold the session without reading the store
+    /// (`Mnemo::export_session_if_cached`), else `null`.
+    #[napi(ts_return_type = "Buffer | null")]
+    pub fn export_session_if_cached<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+    ) -> napi::Result<Option<BufferSlice<'env>>> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
+        match self.inner.export_session_if_cached(&id) {
+            Some(bytes) => BufferSlice::copy_from(env, bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The whole original file a source id names, byte-exact.
     #[napi(ts_return_type = "Promise<Buffer>")]
     pub fn export_source(&self, source_id: String) -> AsyncTask<Call<Buffer>> {

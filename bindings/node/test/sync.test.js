@@ -269,3 +269,21 @@ test('a cached prompt resolves without a trip through the thread pool', async (t
   store.close()
   await assert.rejects(store.prompt('p'), ClosedError)
 })
+
+test('a cached session export resolves without a trip through the thread pool', async (t) => {
+  const store = await tmpStore(t)
+  const file = transcriptFiles().find((f) => f.endsWith('.md'))
+  const { imported } = store.importBytesSync('t.md', fs.readFileSync(file))
+  const id = imported[0]
+  const bytes = store.exportSessionSync(id)
+  let immediate = false
+  setImmediate(() => {
+    immediate = true
+  })
+  assert.deepEqual(await store.exportSession(id), bytes)
+  assert.equal(immediate, false, 'resolved before the event loop turned')
+  assert.deepEqual(await store.exportSession(id.slice(0, 10)), bytes, 'a prefix is read on the pool')
+  await assert.rejects(store.exportSession('f'.repeat(32)), NotFoundError)
+  store.close()
+  await assert.rejects(store.exportSession(id), ClosedError)
+})

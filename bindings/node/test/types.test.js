@@ -110,8 +110,9 @@ test('native.d.ts is current with the built addon, and index.js wraps all of it'
   const { Mnemo, Subscription } = require('..')
   const wrapped = runtimeMembers(Mnemo)
   // `projectionPage` is driven by runProjection/rebuildProjection for projections written in JS;
-  // `promptIfCached` is how `prompt` answers from the core's cache without the thread pool.
-  const driven = new Set(['projectionPage', 'promptIfCached'])
+  // `promptIfCached` and `exportSessionIfCached` are how `prompt` and `exportSession` answer
+  // from the core's caches without the thread pool.
+  const driven = new Set(['projectionPage', 'promptIfCached', 'exportSessionIfCached'])
   for (const m of runtimeMembers(native.NativeMnemo).instance) {
     if (!driven.has(m)) assert.ok(wrapped.instance.has(m), `Mnemo wraps ${m}`)
   }

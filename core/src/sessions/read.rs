@@ -208,6 +208,21 @@ impl Engine {
         self.original_bytes(&refs.blob, refs.raw_len)
     }
 
+    /// [`Engine::export_session`] when the caches hold both where the session is and its
+    /// blob, reading nothing from the store (sessions never change once stored). `None`
+    /// otherwise: for an id prefix (resolving one reads the store), an id not read
+    /// recently, or a closed store.
+    pub(crate) fn export_session_if_cached(
+        &self,
+        id: &str,
+        cache: &SessionCache,
+    ) -> Option<Vec<u8>> {
+        drop(self.db().ok()?);
+        let refs = cache.0.get(&full_id(id)?)?;
+        let blob = self.blob_cache.as_ref()?.get(&refs.blob.hash)?;
+        Some(split_blob(&blob, refs.raw_len).ok()?.0.to_vec())
+    }
+
     /// The first `raw_len` bytes of a session blob: the session's original bytes.
     fn original_bytes(&self, blob: &BlobRef, raw_len: u32) -> Result<Vec<u8>> {
         let blob = self.read_blob(blob)?;
