@@ -295,11 +295,12 @@ pub(crate) struct Engine {
     /// been rewritten then. With [`Engine::prompt_epochs`] it tags cached templates
     /// (`prompts::PromptCache`).
     pub views_epoch: AtomicU64,
-    /// One epoch per stripe of template names (`prompts::name_stripe`): moves on after every
-    /// commit that changed a template of that stripe (a version or a label), after the rows
-    /// are visible and before the commit is acknowledged. A template cached at one value of
-    /// its stripe's epoch (and of `views_epoch`) stays valid while both hold, whatever else
-    /// is written meanwhile (sessions, other templates, host events).
+    /// Two epochs per stripe of template names (`prompts::epoch_slot`), one for new versions
+    /// and one for moved labels: each moves on after every commit that made that change to
+    /// a template of that stripe, after the rows are visible and before the commit is
+    /// acknowledged. A template cached at one value of the epoch its read depends on (and of
+    /// `views_epoch`) stays valid while both hold, whatever else is written meanwhile
+    /// (sessions, other templates, host events, labels for a read of the newest version).
     pub prompt_epochs: Box<[AtomicU64]>,
     pub max_event_bytes: usize,
     pub blob_cache: Option<crate::blobs::BlobCache>,
@@ -501,7 +502,7 @@ impl Engine {
             feed: Feed::new(last_seq),
             closed: AtomicBool::new(false),
             views_epoch: AtomicU64::new(0),
-            prompt_epochs: (0..crate::prompts::NAME_STRIPES)
+            prompt_epochs: (0..crate::prompts::EPOCH_SLOTS)
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             max_event_bytes: options.max_event_bytes,

@@ -141,8 +141,28 @@ fn stream(name: &str) -> String {
     format!("prompt/{name}")
 }
 
-/// Stripes of template names, each with its own epoch (`Engine::prompt_epochs`).
+/// Stripes of template names, each with its own two epochs (`Engine::prompt_epochs`).
 pub(crate) const NAME_STRIPES: usize = 256;
+
+/// What a commit changes of a template, and so which cached reads of it it invalidates: a
+/// new version (the newest version) or a moved label (what that label names). A version
+/// number always names the same template once it exists; its reads are tagged as those of
+/// the newest, which is only ever conservative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TemplateChange {
+    /// `prompt.added`.
+    Version = 0,
+    /// `prompt.labeled`.
+    Label = 1,
+}
+
+/// Epochs in `Engine::prompt_epochs`: one per stripe and [`TemplateChange`].
+pub(crate) const EPOCH_SLOTS: usize = NAME_STRIPES * 2;
+
+/// The epoch slot of template `name` for `change`.
+pub(crate) fn epoch_slot(name: &str, change: TemplateChange) -> usize {
+    name_stripe(name) * 2 + change as usize
+}
 
 /// The stripe of template `name` (a stable hash of the name, modulo [`NAME_STRIPES`]).
 pub(crate) fn name_stripe(name: &str) -> usize {
@@ -152,10 +172,15 @@ pub(crate) fn name_stripe(name: &str) -> usize {
     (h.finish() % NAME_STRIPES as u64) as usize
 }
 
-/// The template a committed log entry changes (a new version or a moved label), if any.
-pub(crate) fn changed_template(entry: &crate::log::LogEntry) -> Option<&str> {
+/// The template a committed log entry changes and how (a new version or a moved label),
+/// if any.
+pub(crate) fn changed_template(entry: &crate::log::LogEntry) -> Option<(&str, TemplateChange)> {
     let name = entry.stream.strip_prefix("prompt/")?;
-    matches!(entry.kind.as_str(), PROMPT_ADDED | PROMPT_LABELED).then_some(name)
+    match entry.kind.as_str() {
+        PROMPT_ADDED => Some((name, TemplateChange::Version)),
+        PROMPT_LABELED => Some((name, TemplateChange::Label)),
+        _ => None,
+    }
 }
 
 /// A template's newest version as the writer last left it, with the version its stream
@@ -222,12 +247,15 @@ pub(crate) fn remember_heads(
 
 /// Templates recently read through [`crate::Mnemo::prompt`], by name and selector (`latest`,
 /// or the label or version asked for), each tagged with the epochs read just before it: the
-/// views epoch (`Engine::views_epoch`, moved when a rebuild switches generations) and its
-/// name's stripe epoch (`Engine::prompt_epochs`, moved after every commit that changes a
-/// template of that stripe, before the commit is acknowledged). An entry is used only while
-/// both still have those values, so it can never return what a completed write replaced;
-/// writes to other templates' stripes, sessions, host events and projections leave it
-/// valid, so a hot template stays cached while the rest of the store is written. It saves
+/// views epoch (`Engine::views_epoch`, moved when a rebuild switches generations) and the
+/// epoch of its name's stripe for what the read depends on (`Engine::prompt_epochs`: for a
+/// label, moved after every commit that moves a label of a template of that stripe; for the
+/// newest version or a version number, after every commit that adds a version to one; both
+/// before the commit is acknowledged). An entry is used only while both still have those
+/// values, so it can never return what a completed write replaced; writes to other
+/// templates' stripes, sessions, host events and projections leave it valid, and so does
+/// moving a label for a read of the newest version, so a hot template stays cached while
+/// the rest of the store is written. It saves
 /// the point reads and the decoding of hot templates. Bounded in bytes
 /// ([`PromptCache::BYTES`]).
 pub(crate) struct PromptCache(
@@ -543,9 +571,14 @@ impl Engine {
     ) -> std::result::Result<PromptTemplate, Epochs> {
         use std::sync::atomic::Ordering::SeqCst;
         let (latest, sel) = cache_selector(selector);
+        let depends_on = if latest || sel.parse::<u32>().is_ok() {
+            TemplateChange::Version
+        } else {
+            TemplateChange::Label
+        };
         let epochs = (
             self.views_epoch.load(SeqCst),
-            self.prompt_epochs[name_stripe(name)].load(SeqCst),
+            self.prompt_epochs[epoch_slot(name, depends_on)].load(SeqCst),
         );
         // A stale entry costs a reference count, not a copy of the template.
         match cache.0.get(&KeyRef(name, latest, sel)) {
@@ -569,7 +602,8 @@ impl Engine {
     /// [`Engine::add_prompt`], leaving the new version in `cache` as its template's newest
     /// (a host that adds a version and then renders it reads nothing). The entry is tagged
     /// with the epochs right after the commit, and only when this commit alone moved its
-    /// stripe since the call began, so no other write to the stripe can hide behind it.
+    /// stripe's version epoch since the call began, so no other new version in the stripe
+    /// can hide behind it.
     pub(crate) fn add_prompt_cached(
         &self,
         name: &str,
@@ -577,7 +611,7 @@ impl Engine {
         cache: &PromptCache,
     ) -> Result<PromptTemplate> {
         use std::sync::atomic::Ordering::SeqCst;
-        let stripe = &self.prompt_epochs[name_stripe(name)];
+        let stripe = &self.prompt_epochs[epoch_slot(name, TemplateChange::Version)];
         let before = (self.views_epoch.load(SeqCst), stripe.load(SeqCst));
         let t = self.add_prompt(name, body)?;
         let after = (self.views_epoch.load(SeqCst), stripe.load(SeqCst));

@@ -153,17 +153,30 @@ fn prompt_if_cached_answers_only_what_the_cache_holds_valid() {
     );
     assert_eq!(store.prompt("p", Some("1")).unwrap().version, 1);
     assert_eq!(store.prompt_if_cached("p", Some("1")).unwrap().version, 1);
-    // A label moved on the template drops what was cached of it; a read fills it again.
+    // A label read is cached like any other; moving a label of the template drops it, and
+    // leaves the newest version and version numbers cached.
     store.label_prompt("p", "production", 1).unwrap();
-    assert!(store.prompt_if_cached("p", None).is_none());
     assert!(store.prompt_if_cached("p", Some("production")).is_none());
     assert_eq!(store.prompt("p", Some("production")).unwrap().version, 1);
     assert_eq!(
         store.prompt_if_cached("p", Some("production")).unwrap(),
         store.prompt("p", Some("production")).unwrap()
     );
-    assert_eq!(store.prompt("p", None).unwrap().version, 1);
+    store.label_prompt("p", "staging", 1).unwrap();
+    assert!(store.prompt_if_cached("p", Some("production")).is_none());
+    assert_eq!(store.prompt_if_cached("p", None).unwrap().version, 1);
+    assert_eq!(store.prompt_if_cached("p", Some("1")).unwrap().version, 1);
+    // A new version drops the cached newest (and version numbers), not the labels.
+    assert_eq!(store.prompt("p", Some("staging")).unwrap().version, 1);
     let v2 = store.add_prompt("p", "two").unwrap();
+    assert!(store.prompt_if_cached("p", Some("1")).is_none());
+    assert_eq!(
+        store
+            .prompt_if_cached("p", Some("staging"))
+            .unwrap()
+            .version,
+        1
+    );
     assert_eq!(store.prompt_if_cached("p", None).unwrap(), v2);
     assert_eq!(store.prompt_if_cached("p", Some("latest")).unwrap(), v2);
     store.close();
@@ -309,6 +322,43 @@ fn prompt_reads_racing_a_writer_never_go_back() {
     let last = reader.join().unwrap();
     assert!(last <= 200);
     assert_eq!(store.prompt("hot", None).unwrap().version, 200);
+}
+
+#[test]
+fn label_reads_racing_a_writer_never_go_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_unsynced(dir.path());
+    for _ in 0..100 {
+        store.add_prompt("hot", "v").unwrap();
+    }
+    store.label_prompt("hot", "prod", 1).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<u32>();
+    let reader = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let mut last = 0;
+            loop {
+                let v = store.prompt("hot", Some("prod")).unwrap().version;
+                assert!(v >= last, "label read version {v} after {last}");
+                last = v;
+                // Once the writer reports a completed move, every later read sees it.
+                while let Ok(moved) = rx.try_recv() {
+                    let now = store.prompt("hot", Some("prod")).unwrap().version;
+                    assert!(now >= moved, "read {now} after the label moved to {moved}");
+                    if moved == 100 {
+                        return;
+                    }
+                }
+            }
+        })
+    };
+    for v in 2..=100 {
+        store.label_prompt("hot", "prod", v).unwrap();
+        tx.send(v).unwrap();
+        // Moving a label leaves the newest version as it was.
+        assert_eq!(store.prompt("hot", None).unwrap().version, 100);
+    }
+    reader.join().unwrap();
 }
 
 #[test]

@@ -17,8 +17,8 @@
  * - prompt get: Mnemo `prompt(name)` (newest version); SQLite selects the newest version
  *   by name. Both stores hold 100 names x 5 versions. "after a write": each `promptSync`
  *   follows an `append` (awaited, or `appendSync`), a new version of another template, a
- *   new version of the template read (left in Mnemo's prompt cache by the add), or a label
- *   moved on the template read (which drops it from the cache: an uncached read); only the
+ *   new version of the template read (left in Mnemo's prompt cache by the add), or (a read
+ *   by label) the label moved (which drops it from the cache: an uncached read); only the
  *   reads are timed (`performance.now()` around each), against
  *   SQLite's plain get.
  *
@@ -257,17 +257,21 @@ async function gets() {
   // Each read right after a small write (a host `append`): only the reads are timed;
   // compared with better-sqlite3's plain get. The write awaited (it ran on libuv's pool),
   // then written with `appendSync` (on the JS thread, as a better-sqlite3 write is).
-  for (const [label, write] of [
+  for (const [label, write, read = (i) => store.promptSync(`p${i % PROMPT_NAMES}`)] of [
     ['prompt get, after an awaited write', () => store.append('bench-ticks', [{ kind: 'tick' }])],
     ['prompt get, after a sync write', () => store.appendSync('bench-ticks', [{ kind: 'tick' }])],
     // A new version of another template mostly leaves the read template cached (cache
     // entries are dropped by writes to their own stripe of names); a new version of the
     // template read drops its entry: the read after it is uncached.
     ['prompt get, after a sync write to another template', () => store.addPromptSync('bench-w', 'x {{y}}')],
-    // A new version of the template read is left in the cache by `addPromptSync`; a label
-    // moved on it drops its entry: the read after that is uncached.
+    // A new version of the template read is left in the cache by `addPromptSync`; moving a
+    // label drops the cached reads by that label: a read by it right after is uncached.
     ['prompt get, after a sync new version of it', (i) => store.addPromptSync(`p${i % PROMPT_NAMES}`, 'x {{y}}')],
-    ['prompt get, after a sync label on it (uncached)', (i) => store.labelPromptSync(`p${i % PROMPT_NAMES}`, 'bench', 1)],
+    [
+      'prompt get by label, right after a sync move of it (uncached)',
+      (i) => store.labelPromptSync(`p${i % PROMPT_NAMES}`, 'bench', 1),
+      (i) => store.promptSync(`p${i % PROMPT_NAMES}`, 'bench'),
+    ],
   ]) {
     let spent = 0
     let reads = 0
@@ -275,7 +279,7 @@ async function gets() {
     while (performance.now() < end) {
       await write(reads)
       const t = performance.now()
-      store.promptSync(`p${reads % PROMPT_NAMES}`)
+      read(reads)
       spent += performance.now() - t
       reads++
     }

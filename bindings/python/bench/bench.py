@@ -10,8 +10,8 @@ Measures operations per second of a put and a get of
 * a prompt template: ``add_prompt(name, body)`` and ``prompt(name)``, also each read right
   after a small write: a host ``append`` and a new version of another template (both leave
   Mnemo's cache of recently read templates valid for the template read), a new version of
-  the template read itself (``add_prompt`` leaves that version in the cache), and a label
-  moved on the template read (which invalidates it: an uncached read). Only the reads are
+  the template read itself (``add_prompt`` leaves that version in the cache), and a read by
+  label right after that label moved (which invalidates it: an uncached read). Only the reads are
   timed; they are compared with diskcache's plain get;
 
 against the same bytes (or the template as a JSON object) put into and got from
@@ -283,8 +283,8 @@ def main() -> None:
                     )
                 )
                 # A new version is left in the cache as its template's newest (add_prompt
-                # writes through); a label moved on a template is not, so the read after it
-                # is a point read of the head row and a decode.
+                # writes through); a read by label right after that label moved is not
+                # cached: a point read of the label row, one of the version row, a decode.
                 rows.append(
                     (
                         "get prompt (right after a new version of it)",
@@ -298,11 +298,11 @@ def main() -> None:
                 )
                 rows.append(
                     (
-                        "get prompt (right after a label moved on it: uncached)",
+                        "get prompt by label (right after that label moved: uncached)",
                         "mnemo",
                         after_write(
                             lambda i: store.label_prompt(names[i % 1000], "bench", 1),
-                            lambda i: prompt(names[i % 1000]),
+                            lambda i: prompt(names[i % 1000], "bench"),
                             secs,
                         ),
                     )

@@ -292,8 +292,8 @@ impl Engine {
         // After the rows are visible, before the commit is acknowledged: templates cached
         // before this commit are no longer served (`prompts::PromptCache`).
         for entry in &context {
-            if let Some(name) = crate::prompts::changed_template(entry) {
-                self.prompt_epochs[crate::prompts::name_stripe(name)]
+            if let Some((name, change)) = crate::prompts::changed_template(entry) {
+                self.prompt_epochs[crate::prompts::epoch_slot(name, change)]
                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
         }
