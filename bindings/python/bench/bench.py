@@ -298,7 +298,7 @@ def main() -> None:
                 )
                 rows.append(
                     (
-                        "get prompt by label (right after that label moved: uncached)",
+                        "get prompt (by label, right after that label moved: uncached)",
                         "mnemo",
                         after_write(
                             lambda i: store.label_prompt(names[i % 1000], "bench", 1),

@@ -111,3 +111,16 @@ def test_positional_only_and_keyword_only(store: mnemo.Mnemo) -> None:
         store.search("q", 5)  # type: ignore[misc]
     with pytest.raises(TypeError):
         store.list_sessions("aider")  # type: ignore[misc]
+
+
+def test_prompt_selectors_of_the_wrong_type_or_range(store: mnemo.Mnemo) -> None:
+    store.add_prompt("p", "body")
+    assert store.prompt("p", 1).version == 1
+    assert store.prompt("p", "latest").version == 1
+    for bad in (1.5, b"1", None.__class__, [1]):
+        with pytest.raises(TypeError, match="prompt selector"):
+            store.prompt("p", bad)  # type: ignore[arg-type]
+    with pytest.raises(OverflowError):
+        store.prompt("p", -1)
+    with pytest.raises(OverflowError):
+        store.prompt("p", 2**40)
