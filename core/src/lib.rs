@@ -39,6 +39,8 @@ mod engine;
 #[cfg(feature = "store")]
 pub mod events;
 #[cfg(feature = "store")]
+mod feed;
+#[cfg(feature = "store")]
 mod ingest;
 #[cfg(feature = "store")]
 pub mod log;
