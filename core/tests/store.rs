@@ -237,6 +237,7 @@ fn feed_waiters_wake_for_every_commit() {
 }
 
 #[test]
+#[cfg(feature = "tokio")]
 fn async_change_feed() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
