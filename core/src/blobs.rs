@@ -78,9 +78,14 @@ impl Engine {
         })
     }
 
+    /// The bytes of a blob if the cache of decompressed blobs holds them (no read).
+    pub(crate) fn cached_blob(&self, blob: &BlobRef) -> Option<Arc<Vec<u8>>> {
+        self.blob_cache.as_ref()?.get(&blob.hash)
+    }
+
     /// The bytes of a stored blob, from the cache of decompressed blobs when there.
     pub(crate) fn read_blob(&self, blob: &BlobRef) -> Result<Arc<Vec<u8>>> {
-        if let Some(hit) = self.blob_cache.as_ref().and_then(|c| c.get(&blob.hash)) {
+        if let Some(hit) = self.cached_blob(blob) {
             return Ok(hit);
         }
         let bytes = Arc::new(self.read_blob_uncached(blob)?);
@@ -93,7 +98,7 @@ impl Engine {
     /// The bytes of a stored blob for a one-off pass over many blobs (indexing): from the
     /// cache when there, but not added to it, so a scan does not evict what readers use.
     pub(crate) fn read_blob_for_scan(&self, blob: &BlobRef) -> Result<Arc<Vec<u8>>> {
-        if let Some(hit) = self.blob_cache.as_ref().and_then(|c| c.get(&blob.hash)) {
+        if let Some(hit) = self.cached_blob(blob) {
             return Ok(hit);
         }
         Ok(Arc::new(self.read_blob_uncached(blob)?))

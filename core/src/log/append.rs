@@ -291,16 +291,10 @@ impl Engine {
         g.db().write_opt(batch, &rocksdb::WriteOptions::default())?;
         // After the rows are visible, before the commit is acknowledged: templates cached
         // before this commit are no longer served (`prompts::PromptCache`).
-        for entry in &context {
-            if let Some((name, change)) = crate::prompts::changed_template(entry) {
-                self.prompt_epochs[crate::prompts::epoch_slot(name, change)]
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            }
-        }
+        self.note_template_changes(&mut writer.prompt_heads, &context);
         writer.next_seq = seq;
         writer.head_hash = head;
         writer.remember_versions(versions);
-        crate::prompts::remember_heads(&mut writer.prompt_heads, &context);
         Ok((landed, out))
     }
 

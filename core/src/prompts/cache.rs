@@ -43,17 +43,6 @@ pub(crate) fn name_stripe(name: &str) -> usize {
     (h.finish() % NAME_STRIPES as u64) as usize
 }
 
-/// The template a committed log entry changes and how (a new version or a moved label),
-/// if any.
-pub(crate) fn changed_template(entry: &crate::log::LogEntry) -> Option<(&str, TemplateChange)> {
-    let name = entry.stream.strip_prefix("prompt/")?;
-    match entry.kind.as_str() {
-        PROMPT_ADDED => Some((name, TemplateChange::Version)),
-        PROMPT_LABELED => Some((name, TemplateChange::Label)),
-        _ => None,
-    }
-}
-
 /// A template's newest version as the writer last left it, with the version its stream
 /// had then (`WriterState::prompt_heads`). Adding a version expects exactly that stream
 /// version, so a stale head can only make the commit conflict, never reuse a version.
@@ -65,7 +54,7 @@ pub(crate) struct PromptHead {
     pub version: u32,
 }
 
-/// Most templates [`remember_heads`] keeps before it starts over.
+/// Most templates `WriterState::prompt_heads` keeps before it starts over.
 const PROMPT_HEAD_CACHE: usize = 1 << 16;
 
 /// The leading fields of a `prompt.added` payload (a postcard [`PromptTemplate`]).
@@ -74,46 +63,6 @@ struct HeadFields<'a> {
     #[serde(borrow)]
     name: &'a str,
     version: u32,
-}
-
-/// Record the heads the committed context entries leave: a new version sets its template's
-/// head; a label moves only the stream's version.
-pub(crate) fn remember_heads(
-    heads: &mut rustc_hash::FxHashMap<String, PromptHead>,
-    entries: &[crate::log::LogEntry],
-) {
-    for entry in entries {
-        let Some(name) = entry.stream.strip_prefix("prompt/") else {
-            continue;
-        };
-        match entry.kind.as_str() {
-            PROMPT_ADDED => match postcard::from_bytes::<HeadFields<'_>>(&entry.payload) {
-                Ok(h) if h.name == name => {
-                    if heads.len() >= PROMPT_HEAD_CACHE && !heads.contains_key(name) {
-                        heads.clear();
-                    }
-                    heads.insert(
-                        name.to_string(),
-                        PromptHead {
-                            stream_version: entry.version,
-                            version: h.version,
-                        },
-                    );
-                }
-                _ => {
-                    heads.remove(name);
-                }
-            },
-            PROMPT_LABELED => {
-                if let Some(h) = heads.get_mut(name) {
-                    h.stream_version = entry.version;
-                }
-            }
-            _ => {
-                heads.remove(name);
-            }
-        }
-    }
 }
 
 /// Templates recently read through [`crate::Mnemo::prompt`], by name and selector (`latest`,
@@ -191,6 +140,66 @@ impl std::fmt::Debug for PromptCache {
 }
 
 impl Engine {
+    /// What a commit's context entries do to templates, once its rows are visible and
+    /// before it is acknowledged (under the writer mutex): move the epoch of each change, so
+    /// what was cached before it is no longer served ([`PromptCache`]), and record the
+    /// heads it leaves in `heads` ([`PromptHead`]): a new version sets its template's head,
+    /// a label moves only the stream's version.
+    pub(crate) fn note_template_changes(
+        &self,
+        heads: &mut rustc_hash::FxHashMap<String, PromptHead>,
+        entries: &[crate::log::LogEntry],
+    ) {
+        let moved = |name: &str, change| {
+            self.prompt_epochs[epoch_slot(name, change)]
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        };
+        for entry in entries {
+            let Some(name) = entry.stream.strip_prefix("prompt/") else {
+                continue;
+            };
+            match entry.kind.as_str() {
+                PROMPT_ADDED => {
+                    moved(name, TemplateChange::Version);
+                    match postcard::from_bytes::<HeadFields<'_>>(&entry.payload) {
+                        Ok(h) if h.name == name => {
+                            if heads.len() >= PROMPT_HEAD_CACHE && !heads.contains_key(name) {
+                                heads.clear();
+                            }
+                            let head = PromptHead {
+                                stream_version: entry.version,
+                                version: h.version,
+                            };
+                            heads.insert(name.to_string(), head);
+                        }
+                        _ => {
+                            heads.remove(name);
+                        }
+                    }
+                }
+                PROMPT_LABELED => {
+                    moved(name, TemplateChange::Label);
+                    if let Some(h) = heads.get_mut(name) {
+                        h.stream_version = entry.version;
+                    }
+                }
+                _ => {
+                    heads.remove(name);
+                }
+            }
+        }
+    }
+
+    /// (views epoch, the epoch of `name`'s stripe for `change`): what a cached read of the
+    /// template is tagged with, read before the read.
+    fn template_epochs(&self, name: &str, change: TemplateChange) -> Epochs {
+        use std::sync::atomic::Ordering::SeqCst;
+        (
+            self.views_epoch.load(SeqCst),
+            self.prompt_epochs[epoch_slot(name, change)].load(SeqCst),
+        )
+    }
+
     /// The head the writer remembers for template `name`, when no commit holds the writer
     /// (see [`PromptHead`]).
     pub(super) fn remembered_head(&self, name: &str) -> Option<PromptHead> {
@@ -229,17 +238,13 @@ impl Engine {
         selector: Option<&str>,
         cache: &PromptCache,
     ) -> std::result::Result<PromptTemplate, Epochs> {
-        use std::sync::atomic::Ordering::SeqCst;
         let (latest, sel) = cache_selector(selector);
         let depends_on = if latest || sel.parse::<u32>().is_ok() {
             TemplateChange::Version
         } else {
             TemplateChange::Label
         };
-        let epochs = (
-            self.views_epoch.load(SeqCst),
-            self.prompt_epochs[epoch_slot(name, depends_on)].load(SeqCst),
-        );
+        let epochs = self.template_epochs(name, depends_on);
         // A stale entry costs a reference count, not a copy of the template.
         match cache.0.get(&KeyRef(name, latest, sel)) {
             Some((at, t)) if at == epochs => Ok(PromptTemplate::clone(&t)),
@@ -270,11 +275,9 @@ impl Engine {
         body: &str,
         cache: &PromptCache,
     ) -> Result<PromptTemplate> {
-        use std::sync::atomic::Ordering::SeqCst;
-        let stripe = &self.prompt_epochs[epoch_slot(name, TemplateChange::Version)];
-        let before = (self.views_epoch.load(SeqCst), stripe.load(SeqCst));
+        let before = self.template_epochs(name, TemplateChange::Version);
         let t = self.add_prompt(name, body)?;
-        let after = (self.views_epoch.load(SeqCst), stripe.load(SeqCst));
+        let after = self.template_epochs(name, TemplateChange::Version);
         if after.0 == before.0 && after.1 == before.1.wrapping_add(1) {
             cache.0.insert(
                 (name.to_string(), true, String::new()),

@@ -24,9 +24,7 @@ use crate::log::{now_millis, Expected, NewBatch};
 use crate::model::PromptTemplate;
 
 mod cache;
-pub(crate) use cache::{
-    changed_template, epoch_slot, remember_heads, PromptCache, PromptHead, EPOCH_SLOTS,
-};
+pub(crate) use cache::{PromptCache, PromptHead, EPOCH_SLOTS};
 
 /// Event type: a new template version.
 pub const PROMPT_ADDED: &str = "prompt.added";

@@ -219,7 +219,7 @@ impl Engine {
     ) -> Option<Vec<u8>> {
         drop(self.db().ok()?);
         let refs = cache.0.get(&full_id(id)?)?;
-        let blob = self.blob_cache.as_ref()?.get(&refs.blob.hash)?;
+        let blob = self.cached_blob(&refs.blob)?;
         Some(split_blob(&blob, refs.raw_len).ok()?.0.to_vec())
     }
 
