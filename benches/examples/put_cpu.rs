@@ -1,6 +1,7 @@
-//! CPU cost of small puts, for profiling the commit path: `put_cpu session|prompt [n]`
+//! CPU cost of small puts, for profiling the commit path: `put_cpu session|prompt|parse [n]`
 //! imports `n` distinct copies of the 1.2 KB SpecStory sample (`session`), or adds `n`
-//! prompt versions over 1,000 names (`prompt`), into a fresh store without fsync, and
+//! prompt versions over 1,000 names (`prompt`), into a fresh store without fsync (`parse`:
+//! only parses the session copies, nothing stored), and
 //! prints the mean wall time per put and the process CPU time (all threads) per put.
 //! `SYNC=1` in the environment: fsync per commit (the default durability); `THREADS=k`:
 //! the puts split over `k` threads putting at once (durable commits then share fsyncs).
@@ -29,7 +30,7 @@ fn main() {
     let text = std::fs::read_to_string(SAMPLE).expect("sample transcript");
     let marker = "Can you find out why?";
     let items: Vec<Vec<u8>> = match mode.as_str() {
-        "session" => (0..n)
+        "session" | "parse" => (0..n)
             .map(|i| {
                 text.replace(marker, &format!("{marker} ({i})"))
                     .into_bytes()
@@ -43,7 +44,11 @@ fn main() {
         for t in 0..threads {
             let (store, items, mode) = (&store, &items, &mode);
             s.spawn(move || {
-                if mode == "session" {
+                if mode == "parse" {
+                    for item in items.iter().skip(t).step_by(threads) {
+                        std::hint::black_box(mnemo::import::parse(item).expect("parse"));
+                    }
+                } else if mode == "session" {
                     for item in items.iter().skip(t).step_by(threads) {
                         store.import_bytes("t.md", item).expect("import");
                     }

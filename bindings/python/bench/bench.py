@@ -368,6 +368,19 @@ def main() -> None:
             print(f"| {call}() | {py:,.0f} | {rust[call]:,.0f} | {py - rust[call]:,.0f} |")
         else:
             print(f"| {call}() | {py:,.0f} | n/a | n/a |")
+    if rust and "rocksdb_put_session" in rust:
+        print(
+            "\nThe floor under any put of a store on RocksDB: one bare `put` of the same bytes in a "
+            "plain RocksDB (default options, WAL without fsync), from Rust, no binding:\n"
+        )
+        print("| put | bare RocksDB ns/put | its ops/s | ÷ diskcache put | Mnemo ns/call in Rust |\n|---|---:|---:|---:|---:|")
+        for label, floor_key, dc_key, call in (
+            ("session (1.2 KB)", "rocksdb_put_session", "put session", "import_bytes"),
+            ("prompt (93 B)", "rocksdb_put_prompt", "put prompt", "add_prompt"),
+        ):
+            floor = rust[floor_key]
+            ratio = f"{1e9 / floor / dc[dc_key]:.2f}x" if dc.get(dc_key) else "n/a"
+            print(f"| {label} | {floor:,.0f} | {1e9 / floor:,.0f} | {ratio} | {rust[call]:,.0f} |")
     print(
         f"\nA bare binding call (last_seq) costs {py_ns['last_seq']:.0f} ns; releasing and "
         f"re-acquiring the GIL around a call adds {py_ns['position'] - py_ns['last_seq']:.0f} ns "

@@ -91,8 +91,42 @@ fn main() -> mnemo::Result<()> {
     });
     store.close();
     let _ = std::fs::remove_dir_all(&dir);
+    let (floor_session, floor_prompt) = rocksdb_floor(&text, body);
     println!(
-        "{{\"prompt\": {prompt:.1}, \"session\": {session:.1}, \"session_info\": {session_info:.1}, \"export_session\": {export:.1}, \"last_seq\": {last_seq:.2}, \"import_bytes\": {import:.1}, \"add_prompt\": {add_prompt:.1}}}"
+        "{{\"prompt\": {prompt:.1}, \"session\": {session:.1}, \"session_info\": {session_info:.1}, \"export_session\": {export:.1}, \"last_seq\": {last_seq:.2}, \"import_bytes\": {import:.1}, \"add_prompt\": {add_prompt:.1}, \"rocksdb_put_session\": {floor_session:.1}, \"rocksdb_put_prompt\": {floor_prompt:.1}}}"
     );
     Ok(())
+}
+
+/// The floor under any put of a store built on RocksDB: one `put` of the same bytes under
+/// one key in a plain RocksDB (default options, the WAL written without fsync, as Mnemo's
+/// `sync_writes: false`), with no parsing, log, index or projection. ns per put of the
+/// 1.2 KB transcript (distinct keys) and of the prompt body (1,000 keys in turn, as the
+/// benchmark's prompt puts).
+fn rocksdb_floor(transcript: &str, body: &str) -> (f64, f64) {
+    let dir = std::env::temp_dir().join(format!("mnemo-rocksdb-floor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut options = rocksdb::Options::default();
+    options.create_if_missing(true);
+    let db = rocksdb::DB::open(&options, &dir).expect("open a plain RocksDB");
+    // Best of 3 rounds of 20,000 puts (a fixed count: timed rounds of 1.2 KB puts would
+    // write hundreds of MB on a fast machine).
+    let mut next = 0u64;
+    let mut timed = |key: &dyn Fn(u64) -> String, value: &[u8]| {
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let start = Instant::now();
+            for _ in 0..20_000 {
+                db.put(key(next), value).expect("put");
+                next += 1;
+            }
+            best = best.min(start.elapsed().as_nanos() as f64 / 20_000.0);
+        }
+        best
+    };
+    let session = timed(&|i| format!("s{i}"), transcript.as_bytes());
+    let prompt = timed(&|i| format!("p{}", i % 1000), body.as_bytes());
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+    (session, prompt)
 }
