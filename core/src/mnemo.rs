@@ -392,7 +392,8 @@ impl Mnemo {
 
     /// Point `label` (e.g. `production`) of template `name` at `version`.
     pub fn label_prompt(&self, name: &str, label: &str, version: u32) -> Result<()> {
-        self.engine.label_prompt(name, label, version)
+        self.engine
+            .label_prompt_cached(name, label, version, &self.prompts)
     }
 
     /// Labels of template `name` with their versions, `latest` included.

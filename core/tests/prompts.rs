@@ -153,19 +153,38 @@ fn prompt_if_cached_answers_only_what_the_cache_holds_valid() {
     );
     assert_eq!(store.prompt("p", Some("1")).unwrap().version, 1);
     assert_eq!(store.prompt_if_cached("p", Some("1")).unwrap().version, 1);
-    // A label read is cached like any other; moving a label of the template drops it, and
-    // leaves the newest version and version numbers cached.
+    // Moving a label leaves what it now names cached for reads by that label; moving
+    // another label of the template drops it, and leaves the newest version and version
+    // numbers cached.
     store.label_prompt("p", "production", 1).unwrap();
+    assert_eq!(
+        store.prompt_if_cached("p", Some("production")).unwrap(),
+        store.prompt("p", Some("1")).unwrap()
+    );
+    store.label_prompt("p", "staging", 1).unwrap();
     assert!(store.prompt_if_cached("p", Some("production")).is_none());
     assert_eq!(store.prompt("p", Some("production")).unwrap().version, 1);
     assert_eq!(
         store.prompt_if_cached("p", Some("production")).unwrap(),
         store.prompt("p", Some("production")).unwrap()
     );
-    store.label_prompt("p", "staging", 1).unwrap();
-    assert!(store.prompt_if_cached("p", Some("production")).is_none());
+    assert_eq!(
+        store
+            .prompt_if_cached("p", Some("staging"))
+            .unwrap()
+            .version,
+        1
+    );
     assert_eq!(store.prompt_if_cached("p", None).unwrap().version, 1);
     assert_eq!(store.prompt_if_cached("p", Some("1")).unwrap().version, 1);
+    // A label spelled as a number is stored, but a read by that text names a version: the
+    // label's move leaves nothing under it in the cache.
+    store.label_prompt("p", "7", 1).unwrap();
+    assert!(store.prompt_if_cached("p", Some("7")).is_none());
+    assert!(matches!(
+        store.prompt("p", Some("7")),
+        Err(Error::NotFound { .. })
+    ));
     // A new version drops the cached newest (and version numbers), not the labels.
     assert_eq!(store.prompt("p", Some("staging")).unwrap().version, 1);
     let v2 = store.add_prompt("p", "two").unwrap();
@@ -415,4 +434,48 @@ fn writes_to_some_templates_leave_no_other_template_stale() {
     for (n, v) in names.iter().zip(&versions) {
         assert_eq!(store.prompt(n, None).unwrap().version, *v, "{n}");
     }
+}
+
+#[test]
+fn a_label_moved_by_racing_threads_is_read_where_it_last_went() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_unsynced(dir.path());
+    for _ in 0..4 {
+        store.add_prompt("hot", "v").unwrap();
+    }
+    // Rounds of two threads moving the same label at once. A move leaves its target in the
+    // cache only when no other move came in between, so once a round is over the cached
+    // read by label is where the label went last (the store's label row says where).
+    for round in 0..300u32 {
+        let start = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let movers: Vec<_> = (0..2u32)
+            .map(|t| {
+                let (store, start) = (store.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    for i in 0..3u32 {
+                        store
+                            .label_prompt("hot", "prod", 1 + (round + t * 2 + i) % 4)
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for m in movers {
+            m.join().unwrap();
+        }
+        let truth = store.prompt_labels("hot").unwrap()["prod"];
+        assert_eq!(
+            store.prompt("hot", Some("prod")).unwrap().version,
+            truth,
+            "round {round}"
+        );
+    }
+    // A fresh handle (nothing cached) agrees.
+    let truth = store.prompt_labels("hot").unwrap()["prod"];
+    let path = dir.path().to_path_buf();
+    store.close();
+    drop(store);
+    let store = common::open_unsynced(&path);
+    assert_eq!(store.prompt("hot", Some("prod")).unwrap().version, truth);
 }

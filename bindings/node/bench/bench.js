@@ -18,9 +18,10 @@
  *   by name. Both stores hold 100 names x 5 versions. "after a write": each `promptSync`
  *   follows an `append` (awaited, or `appendSync`), a new version of another template, a
  *   new version of the template read (left in Mnemo's prompt cache by the add), or (a read
- *   by label) the label moved (which drops it from the cache: an uncached read); only the
- *   reads are timed (`performance.now()` around each), against
- *   SQLite's plain get.
+ *   by label) the label moved (left in the cache by the move); only the reads are timed
+ *   (`performance.now()` around each), against SQLite's plain get. And reads that nothing
+ *   cached: the first `promptSync` by label of each of 30,000 templates in a handle opened
+ *   after they were written.
  *
  * Puts run twice: "durable" = Mnemo `syncWrites: true` (fsync per commit, the default) vs
  * SQLite WAL + `synchronous=FULL` (fsync per commit); "no fsync" = `syncWrites: false` vs
@@ -264,11 +265,11 @@ async function gets() {
     // entries are dropped by writes to their own stripe of names); a new version of the
     // template read drops its entry: the read after it is uncached.
     ['prompt get, after a sync write to another template', () => store.addPromptSync('bench-w', 'x {{y}}')],
-    // A new version of the template read is left in the cache by `addPromptSync`; moving a
-    // label drops the cached reads by that label: a read by it right after is uncached.
+    // A new version of the template read is left in the cache by `addPromptSync`, and a
+    // moved label as what it names by `labelPromptSync`.
     ['prompt get, after a sync new version of it', (i) => store.addPromptSync(`p${i % PROMPT_NAMES}`, 'x {{y}}')],
     [
-      'prompt get by label, right after a sync move of it (uncached)',
+      'prompt get by label, right after a sync move of it',
       (i) => store.labelPromptSync(`p${i % PROMPT_NAMES}`, 'bench', 1),
       (i) => store.promptSync(`p${i % PROMPT_NAMES}`, 'bench'),
     ],
@@ -287,7 +288,30 @@ async function gets() {
   }
   store.close()
   sqlite.db.close()
+  rows.push(['prompt get by label, first read of each (uncached)', '-', null, null, await coldLabelReads(), pPeer])
   return rows
+}
+
+/**
+ * Reads/s of the first `promptSync` by label of each of `n` templates, in a handle opened
+ * after they were written, so that nothing is in its cache of templates: a point read of
+ * the label row, one of the version row and a decode each.
+ */
+async function coldLabelReads(n = 30000) {
+  const dir = tmp('mnemo-cold')
+  const names = Array.from({ length: n }, (_, i) => `c${i}`)
+  let store = await Mnemo.open(dir, { syncWrites: false })
+  for (const name of names) {
+    store.addPromptSync(name, PROMPT_BODY)
+    store.labelPromptSync(name, 'bench', 1)
+  }
+  store.close()
+  store = await Mnemo.open(dir, { syncWrites: false })
+  const start = performance.now()
+  for (const name of names) store.promptSync(name, 'bench')
+  const rate = n / ((performance.now() - start) / 1000)
+  store.close()
+  return rate
 }
 
 /** `syncLoop` for writes (one at a time, checking the clock every op). */

@@ -286,4 +286,30 @@ impl Engine {
         }
         Ok(t)
     }
+
+    /// [`Engine::label_prompt`], leaving the template the label now names in `cache` for
+    /// reads by that label (a host that promotes a version and then renders it by label
+    /// reads nothing). Tagged and guarded as in [`Engine::add_prompt_cached`], with the
+    /// stripe's label epoch: kept only when this commit alone moved it during the call. A
+    /// label spelled as a number is not cached: a read by that text names a version.
+    pub(crate) fn label_prompt_cached(
+        &self,
+        name: &str,
+        label: &str,
+        version: u32,
+        cache: &PromptCache,
+    ) -> Result<()> {
+        let before = self.template_epochs(name, TemplateChange::Label);
+        let t = self.label_prompt(name, label, version)?;
+        let after = self.template_epochs(name, TemplateChange::Label);
+        let (latest, selector) = cache_selector(Some(label));
+        let by_label = !latest && selector.parse::<u32>().is_err();
+        if by_label && after.0 == before.0 && after.1 == before.1.wrapping_add(1) {
+            cache.0.insert(
+                (name.to_string(), false, selector.to_string()),
+                (after, Arc::new(t)),
+            );
+        }
+        Ok(())
+    }
 }

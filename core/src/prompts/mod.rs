@@ -269,20 +269,26 @@ impl Engine {
         }
     }
 
-    /// Point `label` of template `name` at `version`.
-    pub(crate) fn label_prompt(&self, name: &str, label: &str, version: u32) -> Result<()> {
+    /// Point `label` of template `name` at `version`; returns the template it now names.
+    pub(crate) fn label_prompt(
+        &self,
+        name: &str,
+        label: &str,
+        version: u32,
+    ) -> Result<PromptTemplate> {
         check_name("label", label)?;
         if label == LATEST {
             return Err(Error::InvalidInput(
                 "'latest' always names the newest version and cannot be moved".into(),
             ));
         }
-        if self.prompt_at(name, version)?.is_none() {
+        // Versions are never rewritten: what this read finds is what the label names.
+        let Some(template) = self.prompt_at(name, version)? else {
             return Err(Error::NotFound {
                 kind: "prompt",
                 key: format!("{name}@{version}"),
             });
-        }
+        };
         let payload = postcard::to_stdvec(&LabelEvent {
             label: label.to_string(),
             version,
@@ -291,7 +297,7 @@ impl Engine {
         let event = NewBatch::internal(stream(name), Expected::Any, PROMPT_LABELED, payload);
         // The label row is written by `context_views` in the same batch.
         self.commit(vec![event], |_, _, _| Ok(()))?;
-        Ok(())
+        Ok(template)
     }
 
     /// Labels of template `name` and the versions they point at (`latest` included).
