@@ -277,13 +277,7 @@ impl Engine {
     ) -> Result<PromptTemplate> {
         let before = self.template_epochs(name, TemplateChange::Version);
         let t = self.add_prompt(name, body)?;
-        let after = self.template_epochs(name, TemplateChange::Version);
-        if after.0 == before.0 && after.1 == before.1.wrapping_add(1) {
-            cache.0.insert(
-                (name.to_string(), true, String::new()),
-                (after, Arc::new(t.clone())),
-            );
-        }
+        self.leave_written(cache, (name, None), TemplateChange::Version, before, &t);
         Ok(t)
     }
 
@@ -301,15 +295,38 @@ impl Engine {
     ) -> Result<()> {
         let before = self.template_epochs(name, TemplateChange::Label);
         let t = self.label_prompt(name, label, version)?;
-        let after = self.template_epochs(name, TemplateChange::Label);
-        let (latest, selector) = cache_selector(Some(label));
-        let by_label = !latest && selector.parse::<u32>().is_err();
-        if by_label && after.0 == before.0 && after.1 == before.1.wrapping_add(1) {
-            cache.0.insert(
-                (name.to_string(), false, selector.to_string()),
-                (after, Arc::new(t)),
+        // (`label_prompt` refused `latest`.)
+        if label.parse::<u32>().is_err() {
+            self.leave_written(
+                cache,
+                (name, Some(label)),
+                TemplateChange::Label,
+                before,
+                &t,
             );
         }
         Ok(())
+    }
+
+    /// After a commit that wrote `t` as what (`name`, `selector`) reads: leave it in
+    /// `cache`, tagged with the epochs right after the commit, only when the commit alone
+    /// moved the stripe's `change` epoch since `before` (read before the write began) and no
+    /// rebuild switched views, so that no other write can hide behind the entry.
+    fn leave_written(
+        &self,
+        cache: &PromptCache,
+        (name, selector): (&str, Option<&str>),
+        change: TemplateChange,
+        before: Epochs,
+        t: &PromptTemplate,
+    ) {
+        let after = self.template_epochs(name, change);
+        if after.0 == before.0 && after.1 == before.1.wrapping_add(1) {
+            let (latest, sel) = cache_selector(selector);
+            cache.0.insert(
+                (name.to_string(), latest, sel.to_string()),
+                (after, Arc::new(t.clone())),
+            );
+        }
     }
 }
