@@ -443,10 +443,10 @@ fn a_label_moved_by_racing_threads_is_read_where_it_last_went() {
     for _ in 0..4 {
         store.add_prompt("hot", "v").unwrap();
     }
-    // Rounds of two threads moving the same label at once. A move leaves its target in the
+    // 1,500 rounds of two threads moving the same label at once. A move leaves its target in the
     // cache only when no other move came in between, so once a round is over the cached
     // read by label is where the label went last (the store's label row says where).
-    for round in 0..300u32 {
+    for round in 0..1500u32 {
         let start = std::sync::Arc::new(std::sync::Barrier::new(2));
         let movers: Vec<_> = (0..2u32)
             .map(|t| {
